@@ -1,0 +1,47 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Module map (one capability per module):
+//   SealMIME        streaming MIME parser and transfer decoders (no dependencies)
+//   SealDetect      unscannable-content detection (labels and decoded bytes)
+//   SealPolicy      the YAML policy: model, loader, validation, matchers
+//   SealEngine      per-message engine: stages, verdicts, actions, body spool/rewrite
+//   SealmilterCAPI  the C-exported interface declared in include/sealmilter.h
+//   CLibMilter      system-library target for Debian's libmilter
+//   sealmilter      the libmilter daemon (C, talks to the engine only through sealmilter.h)
+//   sealctl         command-line tool: check-config, scan
+let package = Package(
+    name: "sealmilter",
+    products: [
+        .library(name: "sealmilter", type: .dynamic, targets: ["SealmilterCAPI"]),
+        .executable(name: "sealctl", targets: ["sealctl"]),
+        .executable(name: "sealmilterd", targets: ["sealmilter"]),
+        .executable(name: "sealbench", targets: ["sealbench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .target(name: "SealMIME"),
+        .target(name: "SealDetect"),
+        .target(name: "SealPolicy", dependencies: ["SealDetect", .product(name: "Yams", package: "Yams")]),
+        .target(name: "SealEngine", dependencies: ["SealMIME", "SealDetect", "SealPolicy"]),
+        .target(name: "SealmilterCAPI", dependencies: ["SealEngine"]),
+        .systemLibrary(name: "CLibMilter"),
+        .executableTarget(
+            name: "sealmilter",
+            dependencies: ["SealmilterCAPI", "CLibMilter"],
+            cSettings: [.headerSearchPath("../../include"), .define("_GNU_SOURCE")],
+            linkerSettings: [.linkedLibrary("pthread")]
+        ),
+        .executableTarget(name: "sealctl", dependencies: [
+            "SealEngine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "sealbench", dependencies: ["SealEngine", "SealMIME"]),
+        .testTarget(name: "SealMIMETests", dependencies: ["SealMIME"]),
+        .testTarget(name: "SealDetectTests", dependencies: ["SealDetect"]),
+        .testTarget(name: "SealPolicyTests", dependencies: ["SealPolicy"]),
+        .testTarget(name: "SealEngineTests", dependencies: ["SealEngine"]),
+    ]
+)

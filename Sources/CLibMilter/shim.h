@@ -1,0 +1,2 @@
+/* Debian's libmilter-dev: the sendmail milter API. */
+#include <libmilter/mfapi.h>

@@ -1,0 +1,33 @@
+/// A kind of body the filter cannot see into.
+///
+/// The raw values are fixed names: they appear in the `X-Sealmilter-Unscannable`
+/// header, in `sealctl scan --json` and in policy files.
+public enum UnscannableKind: String, CaseIterable, Sendable, Codable {
+    case smimeEnveloped = "smime-enveloped"
+    case smimeAuthEnveloped = "smime-auth-enveloped"
+    case smimeOpaqueSigned = "smime-opaque-signed"
+    case pgpMIME = "pgp-mime"
+    case pgpInline = "pgp-inline"
+    case msRightsProtected = "ms-rights-protected"
+    case zipEncrypted = "zip-encrypted"
+    case pdfEncrypted = "pdf-encrypted"
+    case officeEncrypted = "office-encrypted"
+    case sealmilterEnvelope = "sealmilter-envelope"
+
+    var bit: UInt16 { UInt16(1) << UInt16(Self.allCases.firstIndex(of: self)!) }
+}
+
+/// A small set of ``UnscannableKind`` values, cheap to copy and combine.
+public struct UnscannableSet: OptionSet, Sendable, Hashable {
+    public var rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+    public init(_ kind: UnscannableKind) { self.rawValue = kind.bit }
+    public init<S: Sequence>(kinds: S) where S.Element == UnscannableKind {
+        self.rawValue = kinds.reduce(0) { $0 | $1.bit }
+    }
+    /// The kinds in canonical order (the order of ``UnscannableKind/allCases``).
+    public var kinds: [UnscannableKind] { UnscannableKind.allCases.filter { rawValue & $0.bit != 0 } }
+    public func contains(_ kind: UnscannableKind) -> Bool { rawValue & kind.bit != 0 }
+    /// The header value: kinds separated by ", ".
+    public var headerValue: String { kinds.map(\.rawValue).joined(separator: ", ") }
+}

@@ -1,0 +1,72 @@
+import SealPolicy
+import SealDetect
+
+/// A loaded policy, ready to evaluate messages. Immutable and shared by any number
+/// of sessions on any threads.
+public final class Engine: Sendable {
+    public let policy: Policy
+
+    public init(policy: Policy) {
+        self.policy = policy
+    }
+
+    /// Loads and validates the policy file at `path`.
+    public convenience init(policyPath path: String) throws(PolicyError) {
+        self.init(policy: try Policy.load(path: path))
+    }
+
+    /// The stages this policy needs (drives milter protocol negotiation).
+    public var needs: Needs { [.headers, .body] }  // TODO(engine)
+    /// The modifications results of this policy may ask for.
+    public var modifications: Modifications { [.addHeaders, .changeHeaders] }  // TODO(engine)
+}
+
+/// Stages a policy needs; the raw values are the C interface's SEALMILTER_NEED_* bits.
+public struct Needs: OptionSet, Sendable {
+    public var rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public static let connect = Needs(rawValue: 0x01)
+    public static let helo = Needs(rawValue: 0x02)
+    public static let mail = Needs(rawValue: 0x04)
+    public static let rcpt = Needs(rawValue: 0x08)
+    public static let headers = Needs(rawValue: 0x10)
+    public static let body = Needs(rawValue: 0x20)
+}
+
+/// Modifications a result may ask for; raw values are SEALMILTER_MOD_* bits.
+public struct Modifications: OptionSet, Sendable {
+    public var rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public static let addHeaders = Modifications(rawValue: 0x01)
+    public static let changeHeaders = Modifications(rawValue: 0x02)
+    public static let changeBody = Modifications(rawValue: 0x04)
+    public static let addRecipients = Modifications(rawValue: 0x08)
+    public static let deleteRecipients = Modifications(rawValue: 0x10)
+    public static let quarantine = Modifications(rawValue: 0x20)
+}
+
+/// What the caller does after a stage; raw values are the C `sealmilter_decision`.
+public enum Decision: Int32, Sendable {
+    case `continue` = 0, accept = 1, reject = 2, tempfail = 3, discard = 4
+}
+
+/// A header edit to apply at end of message.
+public struct HeaderEdit: Sendable, Equatable {
+    public enum Operation: Int32, Sendable { case add = 0, change = 1, delete = 2 }
+    public var operation: Operation
+    public var name: String
+    /// nil for delete.
+    public var value: String?
+    /// 1-based occurrence among fields of that name (change, delete); 0 for add.
+    public var index: Int
+    public init(operation: Operation, name: String, value: String?, index: Int) {
+        self.operation = operation; self.name = name; self.value = value; self.index = index
+    }
+}
+
+/// A recipient edit to apply at end of message.
+public struct RecipientEdit: Sendable, Equatable {
+    public enum Operation: Int32, Sendable { case add = 0, delete = 1 }
+    public var operation: Operation
+    public var address: String
+}

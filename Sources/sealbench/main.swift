@@ -1,0 +1,1 @@
+print("sealbench: not yet")

@@ -1,0 +1,3 @@
+import Testing
+@testable import SealDetect
+@Test func moduleLinks() {}

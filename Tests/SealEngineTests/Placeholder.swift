@@ -1,0 +1,3 @@
+import Testing
+@testable import SealEngine
+@Test func moduleLinks() {}
