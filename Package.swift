@@ -33,7 +33,14 @@ let package = Package(
             name: "sealmilter",
             dependencies: ["SealmilterCAPI", "CLibMilter"],
             cSettings: [.headerSearchPath("../../include"), .define("_GNU_SOURCE")],
-            linkerSettings: [.linkedLibrary("pthread")]
+            // libmilter is linked statically so its accept/read/close/sigwait calls can be
+            // wrapped (Sources/sealmilter/wrap.c): TCP_NODELAY/TCP_QUICKACK on milter
+            // sockets, and SIGHUP kept for policy reloads.
+            linkerSettings: [.linkedLibrary("pthread"), .unsafeFlags([
+                "-Xlinker", "--wrap=accept", "-Xlinker", "--wrap=read",
+                "-Xlinker", "--wrap=close", "-Xlinker", "--wrap=sigwait",
+                "-Xlinker", "-l:libmilter.a",
+            ])]
         ),
         .executableTarget(name: "sealctl", dependencies: [
             "SealEngine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
