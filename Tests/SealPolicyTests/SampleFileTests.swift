@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+@testable import SealPolicy
+
+/// packaging/sealmilter.yaml, found from this file's path.
+let samplePath: String = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }  // SealPolicyTests, Tests, repository root
+    return url.appendingPathComponent("packaging/sealmilter.yaml").path
+}()
+
+@Suite struct SampleFile {
+    @Test func loadsAsShipped() throws {
+        let p = try Policy.load(path: samplePath)
+        #expect(p.flagUnscannable == true)
+        #expect(p.internalDomains == [DomainPattern("example.com")])
+        #expect(p.milter.socket == "inet:8891@127.0.0.1")
+        #expect(p.rules.isEmpty, "the sample's rules are examples and ship commented out")
+        #expect(p.limits == Limits())
+    }
+
+    /// Uncommenting the examples as the file's comments say (drop the single "#" of
+    /// each rule line, `rules: []` to `rules:`) gives a valid policy that shows every
+    /// condition and every action.
+    @Test func examplesAreValidAndCoverEveryKind() throws {
+        let text = try String(contentsOfFile: samplePath, encoding: .utf8)
+        var lines: [String] = []
+        var inRules = false
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line == "rules: []" { lines.append("rules:"); inRules = true; continue }
+            if inRules && line.hasPrefix("#  ") { lines.append(String(line.dropFirst())); continue }
+            lines.append(String(line))
+        }
+        let p: Policy
+        do {
+            p = try Policy.parse(yaml: lines.joined(separator: "\n"), file: "uncommented")
+        } catch {
+            Issue.record("uncommented examples are refused: \(error)")
+            return
+        }
+        #expect(p.rules.count >= 7)
+        let conditionKeys = Set(p.rules.flatMap { $0.conditions + $0.exceptions }.map(\.key))
+        #expect(conditionKeys == ["direction", "sender", "recipient", "header", "subject", "body",
+                                  "attachment", "size", "unscannable", "limits_exceeded"])
+        let actionKeys = Set(p.rules.flatMap(\.actions).map(\.key))
+        #expect(actionKeys == ["add_header", "reject", "tempfail", "quarantine", "discard",
+                               "reject_recipient", "remove_attachments"])
+        // Both forms of remove_attachments are shown.
+        let removals = p.rules.flatMap(\.actions).compactMap { a -> PartSelector?? in
+            if case let .removeAttachments(s) = a { return .some(s) } else { return nil }
+        }
+        #expect(removals.contains { $0 == nil } && removals.contains { $0 != nil })
+        #expect(p.rules.contains { $0.stop })
+    }
+}
