@@ -78,14 +78,15 @@ ALL_TOOLS="memchr_scan gmime fast_mail_parser py_email"
 [ "$WITH_SWIFT" = 1 ] && ALL_TOOLS="memchr_scan sealbench-policy sealbench-decode-all gmime fast_mail_parser py_email"
 read -r -a TOOL_LIST <<< "${TOOLS:-$ALL_TOOLS}"
 
+# sets the array CMD to the command line of tool $1 (files are appended later)
 tool_cmd() {
     case "$1" in
-        memchr_scan) echo "$OUT/memchr_scan --iterations $MEMCHR_ITERATIONS" ;;
-        gmime) echo "$OUT/gmime_parse --bench --iterations $ITERATIONS" ;;
-        fast_mail_parser) echo "python3 $BENCH/reference/py_parsers.py --tool fast_mail_parser --iterations $ITERATIONS" ;;
-        py_email) echo "python3 $BENCH/reference/py_parsers.py --tool email --iterations $ITERATIONS" ;;
-        sealbench-policy) echo "$SEALBENCH --mode policy --iterations $ITERATIONS" ;;
-        sealbench-decode-all) echo "$SEALBENCH --mode decode-all --iterations $ITERATIONS" ;;
+        memchr_scan) CMD=("$OUT/memchr_scan" --iterations "$MEMCHR_ITERATIONS") ;;
+        gmime) CMD=("$OUT/gmime_parse" --bench --iterations "$ITERATIONS") ;;
+        fast_mail_parser) CMD=(python3 "$BENCH/reference/py_parsers.py" --tool fast_mail_parser --iterations "$ITERATIONS") ;;
+        py_email) CMD=(python3 "$BENCH/reference/py_parsers.py" --tool email --iterations "$ITERATIONS") ;;
+        sealbench-policy) CMD=("$SEALBENCH" --mode policy --iterations "$ITERATIONS") ;;
+        sealbench-decode-all) CMD=("$SEALBENCH" --mode decode-all --iterations "$ITERATIONS") ;;
         *) log "unknown tool $1"; exit 2 ;;
     esac
 }
@@ -119,9 +120,9 @@ n=${#TOOL_LIST[@]}
 for ((round = 1; round <= ROUNDS; round++)); do
     for ((k = 0; k < n; k++)); do
         tool=${TOOL_LIST[$(( (k + round - 1) % n ))]}   # rotate the start each round
-        read -r -a cmd <<< "$(tool_cmd "$tool")"
+        tool_cmd "$tool"
         status=0
-        /usr/bin/time -v -o "$RES/time.txt" "${cmd[@]}" "${FILES[@]}" > "$RES/out.txt" 2> "$RES/err.txt" || status=$?
+        /usr/bin/time -v -o "$RES/time.txt" "${CMD[@]}" "${FILES[@]}" > "$RES/out.txt" 2> "$RES/err.txt" || status=$?
         line=$(grep -m1 -E "$(result_pattern "$tool")" "$RES/out.txt" || true)
         rss=$(sed -n 's/^[[:space:]]*Maximum resident set size (kbytes): //p' "$RES/time.txt")
         printf '%s\t%s\t%s\t%s\t%s\n' "$round" "$tool" "$status" "$line" "$rss" >> "$RAW"
