@@ -15,10 +15,43 @@ public final class Engine: Sendable {
         self.init(policy: try Policy.load(path: path))
     }
 
-    /// The stages this policy needs (drives milter protocol negotiation).
-    public var needs: Needs { [.headers, .body] }  // TODO(engine)
+    /// The stages this policy needs (drives milter protocol negotiation). Header
+    /// fields are always needed: forged `X-Sealmilter-*` fields are removed.
+    public var needs: Needs {
+        var n: Needs = [.headers]
+        for rule in policy.rules {
+            for c in rule.conditions + rule.exceptions {
+                switch c {
+                case .sender: n.insert(.mail)
+                case .direction: n.formUnion([.mail, .rcpt])
+                case .recipient: n.insert(.rcpt)
+                default: break
+                }
+                if c.stage == .body { n.insert(.body) }
+            }
+            if rule.rejectsRecipient { n.insert(.rcpt) }
+            if rule.actions.contains(where: { if case .removeAttachments = $0 { true } else { false } }) { n.insert(.body) }
+        }
+        if policy.flagUnscannable { n.insert(.body) }
+        return n
+    }
+
     /// The modifications results of this policy may ask for.
-    public var modifications: Modifications { [.addHeaders, .changeHeaders] }  // TODO(engine)
+    public var modifications: Modifications {
+        var m: Modifications = [.changeHeaders]
+        if policy.flagUnscannable { m.insert(.addHeaders) }
+        for rule in policy.rules {
+            for a in rule.actions {
+                switch a {
+                case .addHeader: m.insert(.addHeaders)
+                case .quarantine: m.insert(.quarantine)
+                case .removeAttachments: m.formUnion([.changeBody, .changeHeaders])
+                default: break
+                }
+            }
+        }
+        return m
+    }
 }
 
 /// Stages a policy needs; the raw values are the C interface's SEALMILTER_NEED_* bits.

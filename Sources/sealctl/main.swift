@@ -1,1 +1,104 @@
-print("sealctl: not yet")
+import ArgumentParser
+import Foundation
+import SealEngine
+import SealPolicy
+
+/// `sealctl`: offline tools around the Sealmilter engine.
+@main
+struct Sealctl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sealctl",
+        abstract: "Check Sealmilter policies and scan messages offline with the same engine as the milter.",
+        version: "0.1.0",
+        subcommands: [CheckConfig.self, Scan.self]
+    )
+}
+
+struct CheckConfig: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Load and validate a policy file; print errors as FILE:LINE:COLUMN: message.")
+
+    @Argument(help: "The policy file.") var file: String
+
+    func run() throws {
+        do {
+            let p = try Policy.load(path: file)
+            print("\(file): OK (\(p.rules.count) rule\(p.rules.count == 1 ? "" : "s"))")
+        } catch {
+            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct Scan: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a message through the engine offline and print the part tree, unscannable kinds, matched rules and verdict.",
+        discussion: """
+            Part paths: the root is 1; children of X are X.1, X.2, ...; the message embedded in a
+            message/rfc822 part X is X.1. Exit status: 0 when the message was scanned (whatever the
+            verdict), 1 when it cannot be read or the policy is invalid, 2 on a usage error.
+            """)
+
+    @Option(help: "Policy file (default: flag unscannable content, no rules).") var policy: String?
+    @Option(help: "Envelope sender.") var from: String = ""
+    @Option(help: "Envelope recipient (repeatable).") var to: [String] = []
+    @Flag(help: "Print one JSON object.") var json = false
+    @Argument(help: "The message (.eml); - for standard input.") var message: String
+
+    func run() throws {
+        let engine: Engine
+        do {
+            engine = try policy.map { try Engine(policyPath: $0) } ?? Engine(policy: Policy())
+        } catch {
+            FileHandle.standardError.write(Data("sealctl: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        let fh: FileHandle
+        if message == "-" { fh = .standardInput } else {
+            guard let h = FileHandle(forReadingAtPath: message) else {
+                FileHandle.standardError.write(Data("sealctl: cannot read \(message)\n".utf8))
+                throw ExitCode(1)
+            }
+            fh = h
+        }
+        let s = Session(engine: engine, decodeAll: true)
+        var d = s.mailFrom(from)
+        for r in to where d == .continue { _ = s.rcpt(r) }
+        while d == .continue || d == .accept {
+            let chunk: Data
+            do { chunk = try fh.read(upToCount: 64 * 1024) ?? Data() } catch {
+                FileHandle.standardError.write(Data("sealctl: cannot read \(message): \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+            if chunk.isEmpty { break }
+            d = chunk.withUnsafeBytes { s.raw($0) }
+            if d != .continue { break }
+        }
+        if d == .continue { d = s.endOfMessage() }
+        if json {
+            print(s.jsonReport())
+            return
+        }
+        guard let r = s.report else { return }
+        print("Parts:")
+        for p in r.parts {
+            let indent = String(repeating: "  ", count: p.path.split(separator: ".").count)
+            var line = "\(indent)\(p.path) \(p.content_type) \(p.transfer_encoding)"
+            if let f = p.filename { line += " \"\(f)\"" }
+            if p.leaf { line += " \(p.decoded_size) bytes" }
+            if !p.unscannable.isEmpty { line += " UNSCANNABLE: " + p.unscannable.joined(separator: ", ") }
+            print(line)
+        }
+        print("Unscannable: " + (r.unscannable.isEmpty ? "none" : r.unscannable.joined(separator: ", ")))
+        if !r.limits_exceeded.isEmpty { print("Limits exceeded: " + r.limits_exceeded.joined(separator: ", ")) }
+        print("Rules matched: " + (r.rules.isEmpty ? "none" : r.rules.joined(separator: ", ")))
+        var v = "Verdict: \(r.verdict.action)"
+        if let reply = r.verdict.reply { v += " (\(reply))" }
+        if let q = r.verdict.quarantine { v += ", quarantine: \(q)" }
+        print(v)
+        for e in r.verdict.header_edits { print("  header: \(e)") }
+        if r.verdict.body_replaced { print("  body replaced; removed parts: " + r.verdict.removed_parts.joined(separator: ", ")) }
+    }
+}

@@ -1,0 +1,137 @@
+import Glibc
+
+/// The message body as it arrived, kept so that an action can rewrite it: in
+/// memory up to a limit, then in a private temporary file (mode 0600, unlinked as
+/// soon as it is created, so it is removed on every path, crashes included).
+final class BodySpool {
+    private let memoryLimit: Int
+    private let directory: String
+    private var memory: [UInt8] = []
+    private var fd: Int32 = -1
+    private(set) var size: Int64 = 0
+    private(set) var error: String?
+
+    init(memoryLimit: Int, directory: String) {
+        self.memoryLimit = memoryLimit
+        self.directory = directory
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    var isOnDisk: Bool { fd >= 0 }
+
+    func append(_ chunk: UnsafeRawBufferPointer) {
+        guard error == nil, chunk.count > 0 else { return }
+        if fd < 0 && memory.count + chunk.count <= memoryLimit {
+            memory.append(contentsOf: chunk)
+            size += Int64(chunk.count)
+            return
+        }
+        if fd < 0 {
+            guard openFile() else { return }
+            if !memory.isEmpty {
+                let ok = memory.withUnsafeBytes { writeAll($0) }
+                memory = []
+                if !ok { return }
+            }
+        }
+        if writeAll(chunk) { size += Int64(chunk.count) }
+    }
+
+    private func openFile() -> Bool {
+        var template = Array((directory + "/sealmilter-spool.XXXXXX").utf8CString)
+        let f = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        if f < 0 {
+            error = "cannot create a spool file in \(directory): \(String(cString: strerror(errno)))"
+            return false
+        }
+        let path = String(cString: template.withUnsafeBufferPointer { $0.baseAddress! })
+        unlink(path)
+        fchmod(f, 0o600)
+        fd = f
+        return true
+    }
+
+    private func writeAll(_ b: UnsafeRawBufferPointer) -> Bool {
+        var off = 0
+        while off < b.count {
+            let n = write(fd, b.baseAddress! + off, b.count - off)
+            if n < 0 {
+                if errno == EINTR { continue }
+                error = "spool write failed: \(String(cString: strerror(errno)))"
+                return false
+            }
+            off += n
+        }
+        return true
+    }
+
+    /// Reads up to `count` bytes at `offset` into `buffer`; returns the bytes read.
+    func read(at offset: Int64, count: Int, into buffer: UnsafeMutableRawPointer) throws -> Int {
+        if fd < 0 {
+            let start = Int(offset)
+            let n = max(0, min(count, memory.count - start))
+            if n > 0 { memory.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress! + start, byteCount: n) } }
+            return n
+        }
+        while true {
+            let n = pread(fd, buffer, count, off_t(offset))
+            if n >= 0 { return n }
+            if errno != EINTR { throw SpoolError(message: "spool read failed: \(String(cString: strerror(errno)))") }
+        }
+    }
+
+    /// The first bytes, for sniffing line ends.
+    func prefix(_ n: Int) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: n)
+        let k = (try? out.withUnsafeMutableBytes { try read(at: 0, count: n, into: $0.baseAddress!) }) ?? 0
+        out.removeLast(n - k)
+        return out
+    }
+}
+
+struct SpoolError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
+
+/// A body produced as a stream: copies of spool ranges and inserted bytes, read in
+/// chunks, never materialised whole.
+final class BodyStream {
+    enum Segment {
+        case copy(from: Int64, to: Int64)
+        case insert([UInt8])
+    }
+    private let spool: BodySpool
+    private var segments: [Segment]
+    private var index = 0
+    private var position: Int64 = 0
+    private let chunkSize = 64 * 1024
+
+    init(spool: BodySpool, segments: [Segment]) {
+        self.spool = spool
+        self.segments = segments
+    }
+
+    /// The next chunk, or nil at the end.
+    func next() throws -> [UInt8]? {
+        while index < segments.count {
+            switch segments[index] {
+            case .insert(let bytes):
+                index += 1
+                if !bytes.isEmpty { return bytes }
+            case .copy(let from, let to):
+                let start = from + position
+                if start >= to { index += 1; position = 0; continue }
+                let n = Int(min(Int64(chunkSize), to - start))
+                var out = [UInt8](repeating: 0, count: n)
+                let k = try out.withUnsafeMutableBytes { try spool.read(at: start, count: n, into: $0.baseAddress!) }
+                if k == 0 { throw SpoolError(message: "spool ended early at \(start)") }
+                out.removeLast(n - k)
+                position += Int64(k)
+                return out
+            }
+        }
+        return nil
+    }
+}

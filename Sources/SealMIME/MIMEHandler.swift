@@ -1,0 +1,22 @@
+/// What a ``MIMEParser`` reports as bytes arrive. All calls happen inside the
+/// parser's `header`, `endOfHeaders`, `body`, `raw` and `finish` calls.
+public protocol MIMEHandler: AnyObject {
+    /// A header field of the top-level header section, as parsed from raw input
+    /// (``MIMEParser/raw(_:)``). Fields given through ``MIMEParser/header(name:value:)``
+    /// are not echoed back.
+    func topLevelHeader(name: String, value: String)
+
+    /// A part's header section is complete. For a leaf, return whether its decoded
+    /// bytes are wanted (``partData(_:_:)``); containers' answers are ignored.
+    func partBegan(_ parser: MIMEParser, index: Int) -> Bool
+
+    /// Decoded bytes of a leaf that was wanted. Return false to stop delivery for
+    /// this part (the parser then only looks for delimiters, or just counts).
+    func partData(_ parser: MIMEParser, index: Int, _ bytes: UnsafeRawBufferPointer) -> Bool
+
+    /// The part ended (its end offset and sizes are final).
+    func partEnded(_ parser: MIMEParser, index: Int)
+
+    /// A limit was exceeded; reported once per kind.
+    func limitExceeded(_ parser: MIMEParser, _ kind: LimitKind)
+}
