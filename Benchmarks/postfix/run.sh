@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Benchmarks/postfix/run.sh DAEMON [ROUNDS] — Postfix throughput with and without
+# Sealmilter (not a test: it reports numbers, see docs/e2e.md "Postfix throughput").
+#
+# A private Postfix (Tests/e2e/postfix-harness.sh) relays to smtp-sink (no dumps);
+# smtp-source injects messages of BENCH_SIZE body bytes (default 4096) on
+# 127.0.0.1:10025. Configurations, run round-robin so that drift hits all alike:
+#   postfix   no milter
+#   unix      smtpd_milters = unix:<dir>/run/bench.sock   (sealmilterd --socket unix:...)
+#   inet      smtpd_milters = inet:127.0.0.1:$BENCH_INET_PORT (sealmilterd --socket inet:PORT@127.0.0.1)
+# each with 1 and 8 parallel sessions. Policy: Benchmarks/postfix/passthrough.yaml
+# (rules: [], flag_unscannable default true). Prints a markdown table of medians
+# (msg/s) and ratios to Postfix alone; raw figures go to $BENCH_OUT (default
+# ./postfix-bench.csv).
+#
+# Environment: BENCH_MSGS_8 (default 2000), BENCH_MSGS_1 (default 600), BENCH_SIZE
+# (4096), BENCH_INET_PORT (10027), BENCH_REUSE=1 to send all messages of a session
+# over one SMTP connection (smtp-source -d) instead of one connection per message.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+DAEMON=${1:?usage: run.sh DAEMON [ROUNDS]}
+ROUNDS=${2:-3}
+M8=${BENCH_MSGS_8:-2000}
+M1=${BENCH_MSGS_1:-600}
+SIZE=${BENCH_SIZE:-4096}
+IPORT=${BENCH_INET_PORT:-10027}
+OUT=${BENCH_OUT:-$PWD/postfix-bench.csv}
+REUSE=(); [ -n "${BENCH_REUSE:-}" ] && REUSE=(-d)
+
+. "$ROOT/Tests/e2e/postfix-harness.sh"
+
+PIDS=()
+cleanup() {
+    local p
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    sleep 0.3
+    for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+    pfh_cleanup
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+pfh_init || exit 1
+W=$PFH_DIR
+# A benchmark, not a test: keep the log quiet and let smtpd take many sessions.
+pfh_postconf "smtpd_tls_loglevel = 0" "milter_command_timeout = 30s"
+pfh_start nodump || exit 1
+
+POLICY=$W/passthrough.yaml
+cp "$HERE/passthrough.yaml" "$POLICY"; chmod 644 "$POLICY"
+SOCK=$W/run/bench.sock
+
+start() {  # start SPEC LOG
+    ( exec "$DAEMON" --socket "$1" --policy "$POLICY" --foreground --user postfix ) >"$2" 2>&1 &
+    PIDS+=($!)
+}
+start "unix:$SOCK" "$W/log/daemon-unix.log"
+start "inet:$IPORT@127.0.0.1" "$W/log/daemon-inet.log"
+for i in $(seq 1 100); do [ -S "$SOCK" ] && pfh_port_busy "$IPORT" && break; sleep 0.1; done
+if ! [ -S "$SOCK" ] || ! pfh_port_busy "$IPORT"; then
+    echo "daemon did not come up on unix:$SOCK and inet:$IPORT@127.0.0.1" >&2
+    tail -5 "$W"/log/daemon-*.log >&2; exit 1
+fi
+
+queue_empty() { [ -z "$(find "$W/queue/incoming" "$W/queue/active" "$W/queue/deferred" -type f -print -quit 2>/dev/null)" ]; }
+drain() {
+    local i
+    for i in $(seq 1 600); do queue_empty && return 0; sleep 0.1; done
+    echo "# queue not drained after 60 s" >&2
+}
+
+spec_of() {
+    case $1 in
+        postfix) echo none ;;
+        unix) echo "unix:$SOCK" ;;
+        inet) echo "inet:127.0.0.1:$IPORT" ;;
+    esac
+}
+
+echo "config,sessions,round,messages,seconds,msg_per_s,failed_replies" > "$OUT"
+echo "# Postfix $(postconf -dh mail_version), $(nproc) CPUs, body $SIZE bytes, rounds $ROUNDS, daemon $DAEMON" >&2
+for round in $(seq 1 "$ROUNDS"); do
+    for s in 1 8; do
+        for cfg in postfix unix inet; do
+            m=$M8; [ "$s" = 1 ] && m=$M1
+            pfh_milter "$(spec_of $cfg)"
+            drain; sleep 0.5
+            before=$(grep -c 'milter-reject\|reject:' "$W/log/maillog" 2>/dev/null)
+            t0=$(date +%s.%N)
+            smtp-source "${REUSE[@]}" -s "$s" -l "$SIZE" -m "$m" -f bench@ext.test -t sink@int.test \
+                -M client.bench.test "127.0.0.1:$PFH_SMTP_PORT" >"$W/log/source.log" 2>&1
+            rc=$?
+            t1=$(date +%s.%N)
+            after=$(grep -c 'milter-reject\|reject:' "$W/log/maillog" 2>/dev/null)
+            secs=$(echo "$t1 - $t0" | bc -l)
+            rate=$(echo "$m / $secs" | bc -l)
+            bad=$((after - before)); [ "$rc" != 0 ] && bad="exit$rc"
+            printf '%s,%s,%s,%s,%.3f,%.1f,%s\n' "$cfg" "$s" "$round" "$m" "$secs" "$rate" "$bad" >> "$OUT"
+            printf '# round %s sessions %s %-7s %6.1f msg/s (%s msgs in %.2f s)%s\n' "$round" "$s" "$cfg" "$rate" "$m" "$secs" \
+                "$([ "$bad" != 0 ] && echo " — failures: $bad; $(tail -1 "$W/log/source.log")")" >&2
+        done
+    done
+done
+drain
+
+python3 - "$OUT" <<'EOF'
+import csv, statistics, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+med = {}
+for cfg in ("postfix", "unix", "inet"):
+    for s in ("1", "8"):
+        v = [float(r["msg_per_s"]) for r in rows if r["config"] == cfg and r["sessions"] == s]
+        med[cfg, s] = (statistics.median(v), min(v), max(v), len(v)) if v else None
+print("| sessions | Postfix alone (msg/s) | Sealmilter unix (msg/s) | ratio | Sealmilter inet (msg/s) | ratio | inet/unix |")
+print("|---:|---:|---:|---:|---:|---:|---:|")
+for s in ("1", "8"):
+    p, u, i = med["postfix", s], med["unix", s], med["inet", s]
+    def f(x): return f"{x[0]:.0f} ({x[1]:.0f}–{x[2]:.0f})"
+    print(f"| {s} | {f(p)} | {f(u)} | {u[0]/p[0]:.0%} | {f(i)} | {i[0]/p[0]:.0%} | {i[0]/u[0]:.0%} |")
+n = med["postfix", "1"][3]
+print(f"\nMedians of {n} interleaved rounds (min–max in brackets).")
+bad = [r for r in rows if r["failed_replies"] not in ("0",)]
+if bad:
+    print(f"WARNING: {len(bad)} runs saw rejected messages or smtp-source errors: " + ", ".join(f"{r['config']}/{r['sessions']}/r{r['round']}={r['failed_replies']}" for r in bad))
+t8u, t8i = med["unix", "8"][0] / med["postfix", "8"][0], med["inet", "8"][0] / med["postfix", "8"][0]
+t1 = med["inet", "1"][0] / med["unix", "1"][0]
+print(f"Targets: 8 sessions ≥90% of Postfix: unix {'met' if t8u >= 0.9 else 'NOT met'} ({t8u:.0%}), "
+      f"inet {'met' if t8i >= 0.9 else 'NOT met'} ({t8i:.0%}); 1 session inet within 10% of unix: "
+      f"{'met' if abs(1 - t1) <= 0.10 else 'NOT met'} ({t1:.0%}).")
+EOF

@@ -1,0 +1,289 @@
+#!/usr/bin/env bash
+# Tests/e2e/run.sh DAEMON SEALCTL — end-to-end tests of sealmilterd behind a private
+# Postfix (see docs/e2e.md). Builds nothing. Run as root.
+#
+#   DAEMON   path to sealmilterd, or "none" to test the harness with Postfix alone
+#   SEALCTL  path to sealctl (used for `check-config` of the test policy; may be "none")
+#
+# Environment: PFH_SMTP_PORT / PFH_SINK_PORT (default 10025/10026), E2E_KEEP=1 keeps
+# the work directory, E2E_ONLY="a c" runs only those cases.
+# Prints "ok - name" / "not ok - name: reason" per case, then "N passed, M failed".
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+DAEMON=${1:?usage: run.sh DAEMON|none SEALCTL|none}
+SEALCTL=${2:-none}
+POLICY_SRC=$HERE/policy.yaml
+PY=${PYTHON:-python3}
+E2E=$HERE/e2e.py
+
+. "$HERE/postfix-harness.sh"
+
+PASS=0; FAIL=0
+ok() { PASS=$((PASS + 1)); echo "ok - $1"; }
+notok() { FAIL=$((FAIL + 1)); echo "not ok - $1: $2"; }
+note() { echo "# $*"; }
+want() { [ -z "${E2E_ONLY:-}" ] || [[ " $E2E_ONLY " == *" $1 "* ]]; }
+
+DAEMON_PID=
+cleanup() {
+    stop_daemon
+    [ -n "${E2E_KEEP:-}" ] && PFH_KEEP=1 && echo "# kept $PFH_DIR" >&2
+    pfh_cleanup
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+pfh_init || { echo "0 passed, 1 failed"; exit 1; }
+W=$PFH_DIR
+mkdir -p "$W/msgs" "$W/out"
+SOCK=$W/run/sealmilter.sock
+POLICY=$W/policy.yaml
+cp "$POLICY_SRC" "$POLICY"
+chmod 644 "$POLICY"
+
+start_daemon() {
+    [ "$DAEMON" = none ] && return 0
+    rm -f "$SOCK"
+    # --user postfix: the daemon makes its socket 0770 for its own user and group,
+    # and Postfix's smtpd (user postfix) must be able to connect.
+    ( exec "$DAEMON" --socket "unix:$SOCK" --policy "$POLICY" --foreground --user postfix ) \
+        >>"$W/log/daemon.log" 2>&1 &
+    DAEMON_PID=$!
+    local i
+    for i in $(seq 1 100); do
+        if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
+            note "daemon exited at start; its log:"; sed 's/^/#   /' "$W/log/daemon.log" | tail -20
+            DAEMON_PID=; return 1
+        fi
+        [ -S "$SOCK" ] && $PY "$E2E" unixconnect "$SOCK" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    note "daemon did not open $SOCK within 10 s"; return 1
+}
+
+stop_daemon() {
+    if [ -n "$DAEMON_PID" ]; then
+        kill "$DAEMON_PID" 2>/dev/null
+        local i
+        for i in $(seq 1 30); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$DAEMON_PID" 2>/dev/null
+        wait "$DAEMON_PID" 2>/dev/null
+        DAEMON_PID=
+    fi
+}
+
+# send NAME SWAKS-ARGS... — runs swaks against the instance, output in $W/out/NAME.
+# A data file is handed over without its last newline: swaks ends the data with
+# CRLF "." CRLF itself, so the message arrives exactly as the file is.
+send() {
+    local name=$1 a args=(); shift
+    for a in "$@"; do
+        if [[ "$a" == @* ]]; then head -c -1 "${a#@}" > "$W/out/$name.data"; a="@$W/out/$name.data"; fi
+        args+=("$a")
+    done
+    set -- "${args[@]}"
+    swaks --server 127.0.0.1 --port "$PFH_SMTP_PORT" --ehlo client.e2e.test --timeout 30 \
+        "$@" >"$W/out/$name" 2>&1
+}
+queued_id() { sed -n 's/^<[-~]  *250 .*queued as \([0-9A-Za-z]*\).*/\1/p' "$W/out/$1" | tail -1; }
+# delivered NAME TOKEN — waits for the message NAME to be delivered, sets DELIVERED to
+# the message as the sink received it (without smtp-sink's records).
+delivered() {
+    local name=$1 token=$2 qid f
+    DELIVERED=; WHY=
+    qid=$(queued_id "$name")
+    if [ -z "$qid" ]; then WHY="not queued: $(grep -E '^<\*\*|^\*\*\*' "$W/out/$name" | head -3 | tr '\n' ' ')"; return 1; fi
+    if ! pfh_wait_sent "$qid" 15; then WHY="queued as $qid but not delivered: $(grep "$qid" "$W/log/maillog" | tail -2 | tr '\n' ' ')"; return 1; fi
+    f=$(pfh_sink_find "$token" | head -1)
+    if [ -z "$f" ]; then WHY="delivered ($qid) but not found in the sink"; return 1; fi
+    pfh_sink_message "$f" > "$W/msgs/$name.delivered"
+    DELIVERED=$W/msgs/$name.delivered
+    SINKFILE=$f
+}
+tok() { echo "e2e-$1-$$-$RANDOM$RANDOM"; }
+
+# ---------------------------------------------------------------------------
+note "work directory $W"
+# The policy must load; what the tools say is shown as is (informational).
+if [ "$SEALCTL" != none ] && [ -x "$SEALCTL" ]; then
+    r=$("$SEALCTL" check-config "$POLICY" 2>&1 | head -3 | tr '\n' ' '); note "sealctl check-config (exit ${PIPESTATUS[0]}): $r"
+fi
+if [ "$DAEMON" != none ] && [[ "$DAEMON" != *mock-milter* ]]; then
+    r=$("$DAEMON" --test-config --policy "$POLICY" 2>&1 | head -3 | tr '\n' ' '); note "daemon --test-config: $r"
+fi
+
+pfh_start || { echo "0 passed, 1 failed"; exit 1; }
+if [ "$DAEMON" = none ]; then
+    note "no daemon: Postfix alone (harness check); milter cases will fail"
+    pfh_milter none
+else
+    start_daemon || note "daemon not running; every message will be tempfailed"
+    pfh_milter "unix:$SOCK"
+fi
+
+# Test material ----------------------------------------------------------------
+T_A=$(tok pass); $PY "$E2E" passthrough "$W/msgs/a.eml" "$T_A"
+T_C=$(tok forged); $PY "$E2E" forged "$W/msgs/c.eml" "$T_C"
+
+# S/MIME enveloped-data: a recipient certificate and `openssl cms -encrypt`.
+T_B=$(tok smime)
+(
+    cd "$W/tls" &&
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -keyout rcpt.key -out rcpt.pem \
+        -subj "/CN=bob@int.test" -addext "subjectAltName=email:bob@int.test" &&
+    printf 'Content-Type: text/plain\n\nThe secret plan.\n' > inner.txt &&
+    openssl cms -encrypt -in inner.txt -recip rcpt.pem -aes256 \
+        -from dave@ext.test -to bob@int.test -subject "e2e smime enveloped" > smime.raw
+) >"$W/log/smime.log" 2>&1 || note "openssl cms failed: $(tail -2 "$W/log/smime.log")"
+{ printf 'Message-ID: <%s@e2e.test>\n' "$T_B"; tr -d '\r' < "$W/tls/smime.raw"; } > "$W/msgs/b.eml"
+
+# An encrypted zip (zip -e -P x) inside multipart/mixed.
+T_D=$(tok zip)
+(
+    cd "$W/msgs" && printf 'quarterly figures: 1 2 3\n' > report.txt &&
+    zip -q -e -P x secret.zip report.txt
+) || note "zip failed"
+$PY "$E2E" zipmsg "$W/msgs/d.eml" "$T_D" "$W/msgs/secret.zip"
+
+simple_msg() {  # simple_msg FILE TOKEN SUBJECT
+    printf 'From: eve@ext.test\nTo: bob@int.test\nSubject: %s\nMessage-ID: <%s@e2e.test>\n\nHello.\n' "$3" "$2" > "$1"
+}
+
+# (a) pass-through ---------------------------------------------------------------
+if want a; then
+    send a --from alice@ext.test --to bob@int.test --data "@$W/msgs/a.eml"
+    if ! delivered a "$T_A"; then notok "a pass-through untouched" "$WHY"
+    elif r=$($PY "$E2E" split "$W/msgs/a.eml" "$DELIVERED"); then ok "a pass-through untouched (body byte-identical, header fields kept)"
+    else notok "a pass-through untouched" "$r"; fi
+fi
+
+# (b) S/MIME enveloped ---------------------------------------------------------
+if want b; then
+    send b --from dave@ext.test --to bob@int.test --data "@$W/msgs/b.eml"
+    if ! delivered b "$T_B"; then notok "b smime-enveloped flagged" "$WHY"
+    elif ! r=$($PY "$E2E" header-re "$DELIVERED" '^X-Sealmilter-Unscannable:\s*smime-enveloped\s*$'); then notok "b smime-enveloped flagged" "$r"
+    elif ! r=$($PY "$E2E" split "$W/msgs/b.eml" "$DELIVERED" 2>&1) && [[ "$r" == body* ]]; then notok "b smime-enveloped flagged" "flag added but $r"
+    else ok "b smime-enveloped flagged (X-Sealmilter-Unscannable: smime-enveloped, body unchanged)"; fi
+fi
+
+# (c) forged X-Sealmilter-* headers stripped ---------------------------------------
+if want c; then
+    send c --from mallory@ext.test --to bob@int.test --data "@$W/msgs/c.eml"
+    if ! delivered c "$T_C"; then notok "c forged X-Sealmilter-* stripped" "$WHY"
+    elif ! r=$($PY "$E2E" no-header-re "$DELIVERED" '^x-sealmilter-'); then notok "c forged X-Sealmilter-* stripped" "$r"
+    elif grep -q 'folded=continuation' "$DELIVERED"; then notok "c forged X-Sealmilter-* stripped" "a folded continuation line of a removed field is left"
+    elif ! r=$($PY "$E2E" header-re "$DELIVERED" '^X-Sealmilterish: not our prefix') ||
+         ! r2=$($PY "$E2E" header-re "$DELIVERED" '^X-Other: keep me$'); then notok "c forged X-Sealmilter-* stripped" "removed too much: ${r:-} ${r2:-}"
+    elif ! grep -qx 'Body of a message with forged headers.' "$DELIVERED"; then notok "c forged X-Sealmilter-* stripped" "body lost"
+    else ok "c forged X-Sealmilter-* stripped (4 fields, any case, folded; look-alike kept)"; fi
+fi
+
+# (d) encrypted zip removed ------------------------------------------------------------
+if want d; then
+    send d --from carol@ext.test --to bob@int.test --data "@$W/msgs/d.eml"
+    if ! delivered d "$T_D"; then notok "d encrypted zip removed" "$WHY"
+    elif r=$($PY "$E2E" zipcheck "$W/msgs/d.eml" "$DELIVERED"); then ok "d encrypted zip removed (other parts identical, notice part added)"
+    else notok "d encrypted zip removed" "$r"; fi
+fi
+
+# (e) reject and tempfail seen by the client ------------------------------------------
+if want e; then
+    T=$(tok reject); simple_msg "$W/msgs/e1.eml" "$T" "E2E-REJECT please"
+    send e1 --from eve@ext.test --to bob@int.test --data "@$W/msgs/e1.eml"
+    if grep -q '^<\*\* *550 5\.7\.1 .*e2e reject' "$W/out/e1" && [ -z "$(queued_id e1)" ]; then
+        ok "e reject: client sees $(grep -m1 '^<\*\* *550' "$W/out/e1" | sed 's/^<\*\* *//')"
+    else notok "e reject" "expected '550 5.7.1 ... e2e reject', got: $(grep -E '^<(\*\*|-) +[0-9]{3} ' "$W/out/e1" | tail -1)"; fi
+    T=$(tok tempfail); simple_msg "$W/msgs/e2.eml" "$T" "E2E-TEMPFAIL please"
+    send e2 --from eve@ext.test --to bob@int.test --data "@$W/msgs/e2.eml"
+    if grep -q '^<\*\* *451 4\.7\.1 .*e2e tempfail' "$W/out/e2" && [ -z "$(queued_id e2)" ]; then
+        ok "e tempfail: client sees $(grep -m1 '^<\*\* *451' "$W/out/e2" | sed 's/^<\*\* *//')"
+    else notok "e tempfail" "expected '451 4.7.1 ... e2e tempfail', got: $(grep -E '^<(\*\*|-) +[0-9]{3} ' "$W/out/e2" | tail -1)"; fi
+fi
+
+# (f) one recipient rejected at RCPT, the others delivered -----------------------------------
+if want f; then
+    T_F=$(tok rcpt); simple_msg "$W/msgs/f.eml" "$T_F" "e2e three recipients"
+    send f --from eve@ext.test --to "ok1@int.test,blocked@int.test,ok2@int.test" --data "@$W/msgs/f.eml"
+    rcptline=$(awk '/^ -> RCPT TO:<blocked@int.test>/ {getline; print; exit}' "$W/out/f")
+    if [[ "$rcptline" != *"<** "*5[0-9][0-9]* ]]; then notok "f reject_recipient" "RCPT TO:<blocked@int.test> answered '$rcptline'"
+    elif ! delivered f "$T_F"; then notok "f reject_recipient" "blocked refused but $WHY"
+    else
+        sleep 0.3
+        got=$(for x in $(pfh_sink_find "$T_F"); do pfh_sink_rcpts "$x"; done | sed 's/ .*//' | sort | tr '\n' ' ')
+        if [ "$got" = "<ok1@int.test> <ok2@int.test> " ]; then ok "f reject_recipient (blocked@ refused at RCPT: ${rcptline#<\*\* }; ok1, ok2 delivered)"
+        else notok "f reject_recipient" "sink recipients: $got"; fi
+    fi
+fi
+
+# (g) quarantine → hold queue ---------------------------------------------------------------
+if want g; then
+    T=$(tok quarantine); simple_msg "$W/msgs/g.eml" "$T" "E2E-QUARANTINE please"
+    send g --from eve@ext.test --to bob@int.test --data "@$W/msgs/g.eml"
+    qid=$(queued_id g)
+    if [ -z "$qid" ]; then notok "g quarantine" "not accepted: $(grep -E '^<\*\*' "$W/out/g" | tail -1)"
+    else
+        held=
+        for i in $(seq 1 50); do pfh_held_ids | grep -qx "$qid" && { held=1; break; }; sleep 0.1; done
+        sleep 0.5
+        if [ -z "$held" ]; then notok "g quarantine" "$qid not in the hold queue: $(grep "$qid" "$W/log/maillog" | tail -2 | tr '\n' ' ')"
+        elif [ -n "$(pfh_sink_find "$T")" ]; then notok "g quarantine" "$qid held but also delivered"
+        elif ! pfh_queue_json | grep -q "\"queue_id\": *\"$qid\".*\"queue_name\": *\"hold\"\|\"queue_name\": *\"hold\".*\"queue_id\": *\"$qid\""; then
+            notok "g quarantine" "postqueue -j does not list $qid as held"
+        else ok "g quarantine ($qid in hold queue: $(grep -o "$qid: milter-hold: .*" "$W/log/maillog" | head -1 | cut -c1-100))"; fi
+    fi
+fi
+
+# (h) STARTTLS ----------------------------------------------------------------------------------
+if want h; then
+    T_H=$(tok tls); simple_msg "$W/msgs/h.eml" "$T_H" "e2e over TLS"
+    send h --tls --from eve@ext.test --to bob@int.test --data "@$W/msgs/h.eml"
+    if ! grep -q 'TLS started' "$W/out/h"; then notok "h STARTTLS" "TLS not started: $(grep -E '^\*\*\*' "$W/out/h" | head -2 | tr '\n' ' ')"
+    elif ! delivered h "$T_H"; then notok "h STARTTLS" "$WHY"
+    elif ! grep -q '(using TLSv1' "$DELIVERED"; then notok "h STARTTLS" "Received field does not record TLS"
+    elif ! r=$($PY "$E2E" split "$W/msgs/h.eml" "$DELIVERED"); then notok "h STARTTLS" "$r"
+    else
+        ok "h STARTTLS delivery$([ "$DAEMON" != none ] && echo ' through the milter') ($(grep -o 'using TLSv1[^ ]* with cipher [^ ]*' "$DELIVERED" | head -1))"
+        if [ "$DAEMON" != none ]; then
+            hq=$(queued_id h)
+            if grep -qiE 'tls_version|TLSv1\.[0-3]' "$W/log/daemon.log"; then
+                if grep -E "$hq" "$W/log/daemon.log" | grep -qE 'TLSv1\.[23]'; then ok "h TLS macros reach the daemon (its log line for $hq shows the TLS version)"
+                else notok "h TLS macros reach the daemon" "the daemon logs TLS facts, but not TLSv1.x for $hq"; fi
+            else note "h: the daemon does not log TLS macros, so only TLS delivery through the milter was checked (not counted)"; fi
+        fi
+    fi
+fi
+
+# (i) SIGKILL mid-transaction, retry, delivered exactly once -----------------------------------
+if want i && [ "$DAEMON" != none ]; then
+    T_I=$(tok kill); simple_msg "$W/msgs/i.eml" "$T_I" "e2e kill test"
+    for n in $(seq 1 40); do echo "body line $n of the kill test" >> "$W/msgs/i.eml"; done
+    rm -f "$W/i.ready" "$W/i.go"
+    $PY "$E2E" slowsmtp "$PFH_SMTP_PORT" eve@ext.test bob@int.test "$W/msgs/i.eml" "$W/i.ready" "$W/i.go" > "$W/out/i1" 2>&1 &
+    cpid=$!
+    for n in $(seq 1 100); do [ -e "$W/i.ready" ] && break; sleep 0.1; done
+    killed=
+    if [ -n "$DAEMON_PID" ] && kill -9 "$DAEMON_PID" 2>/dev/null; then wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=; killed=1; fi
+    touch "$W/i.go"; wait "$cpid"
+    first=$(tail -1 "$W/out/i1")
+    start_daemon || true
+    # the client retries, as a real one would after a 4xx
+    send i2 --from eve@ext.test --to bob@int.test --data "@$W/msgs/i.eml"
+    if [ -z "$killed" ]; then notok "i SIGKILL mid-transaction" "no daemon to kill"
+    elif [[ "$first" != 4* ]]; then notok "i SIGKILL mid-transaction" "expected a 4xx after the kill, got '$first'"
+    elif ! delivered i2 "$T_I"; then notok "i SIGKILL mid-transaction" "retry after restart: $WHY"
+    else
+        sleep 2
+        n=$(pfh_sink_find "$T_I" | wc -l)
+        if [ "$n" = 1 ]; then ok "i SIGKILL mid-transaction (client got '$first'; retry after restart delivered exactly once)"
+        else notok "i SIGKILL mid-transaction" "delivered $n times"; fi
+    fi
+fi
+
+# nothing else may be stuck: everything not held has left the queue
+if [ -n "$(find "$W/queue/incoming" "$W/queue/active" "$W/queue/deferred" -type f 2>/dev/null)" ]; then
+    note "messages still queued (not held):"; postqueue -c "$W/etc" -p | sed 's/^/#   /'
+fi
+[ -n "$DAEMON_PID" ] && ! kill -0 "$DAEMON_PID" 2>/dev/null && note "the daemon died during the run; log tail:" && tail -5 "$W/log/daemon.log" | sed 's/^/#   /'
+
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" = 0 ]
