@@ -29,6 +29,11 @@
  *   Functions return SEALMILTER_OK (0) or a positive SEALMILTER_E* code. Nothing
  *   is printed and nothing aborts: the message is in sealmilter_engine_open()'s
  *   errmsg or in sealmilter_session_errmsg().
+ *   NULL handles and NULL required arguments never crash: int-returning calls
+ *   return SEALMILTER_EMISUSE; decision-returning calls fail closed with
+ *   SEALMILTER_TEMPFAIL (and, when the session is not NULL, set its errmsg);
+ *   accessors return 0 or NULL (but sealmilter_session_needs_body() 1, and
+ *   sealmilter_session_errmsg() a message); the free calls do nothing.
  *
  * Buffers are pointer plus length; body data may contain any byte, NUL included.
  */

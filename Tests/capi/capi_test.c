@@ -1,0 +1,405 @@
+/*
+ * Test of libsealmilter.so through include/sealmilter.h alone.
+ *
+ *   capi_test POLICY BAD_POLICY
+ *
+ * POLICY is Tests/capi/policy.yaml, BAD_POLICY an invalid one. Prints one
+ * "ok - ..." or "not ok - ..." line per check, then "N passed, M failed".
+ */
+#include "sealmilter.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static int passed, failed;
+static pthread_mutex_t count_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void check(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void check(int cond, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    pthread_mutex_lock(&count_lock);
+    printf("%s - ", cond ? "ok" : "not ok");
+    vprintf(fmt, ap);
+    putchar('\n');
+    if (cond)
+        passed++;
+    else
+        failed++;
+    pthread_mutex_unlock(&count_lock);
+    va_end(ap);
+}
+
+static const char *dname(int d)
+{
+    switch (d) {
+    case SEALMILTER_CONTINUE: return "CONTINUE";
+    case SEALMILTER_ACCEPT: return "ACCEPT";
+    case SEALMILTER_REJECT: return "REJECT";
+    case SEALMILTER_TEMPFAIL: return "TEMPFAIL";
+    case SEALMILTER_DISCARD: return "DISCARD";
+    }
+    return "?";
+}
+
+static int streq(const char *a, const char *b) { return a != NULL && b != NULL && strcmp(a, b) == 0; }
+static int contains(const char *hay, const char *needle) { return hay != NULL && strstr(hay, needle) != NULL; }
+
+/* Index of the header edit (op, name) or -1; *index and *value out. */
+static int find_header_edit(sealmilter_session *s, sealmilter_header_op want, const char *name,
+                            int *index, const char **value)
+{
+    size_t n = sealmilter_session_header_edit_count(s);
+    for (size_t i = 0; i < n; i++) {
+        sealmilter_header_op op;
+        const char *nm = NULL, *v = NULL;
+        int idx = -1;
+        if (sealmilter_session_header_edit(s, i, &op, &nm, &v, &idx) != SEALMILTER_OK)
+            return -2;
+        if (op == want && nm != NULL && strcasecmp(nm, name) == 0) {
+            if (index) *index = idx;
+            if (value) *value = v;
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+static const char *body_chunks[] = {
+    "Hello Bob,\r\n\r\nplease find the invoice for October",
+    " below.\r\nAmount: 42 EUR\r\n",
+    "\r\nRegards,\r\nAlice\r\n",
+};
+
+/* One message through the stages, as a milter sees it. Returns the eom decision;
+ * *rcpt_secret gets the decision for the refused recipient. */
+static sealmilter_decision run_message(sealmilter_session *s, const char *qid, sealmilter_decision *mail,
+                                       sealmilter_decision *rcpt_ok, sealmilter_decision *rcpt_secret,
+                                       sealmilter_decision *hdrs)
+{
+    *mail = sealmilter_session_mail_from(s, "<alice@example.org>");
+    sealmilter_session_macro(s, "i", qid);
+    sealmilter_session_macro(s, "{auth_authen}", "alice");
+    *rcpt_ok = sealmilter_session_rcpt(s, "<bob@example.com>");
+    *rcpt_secret = sealmilter_session_rcpt(s, "secret@example.org");
+    sealmilter_decision d = SEALMILTER_CONTINUE;
+    static const char *const hv[][2] = {
+        { "From", "Alice <alice@example.org>" },
+        { "To", "Bob <bob@example.com>" },
+        { "Subject", "Your invoice" },
+        { "X-Sealmilter-Unscannable", "none" },
+        { "Message-ID", "<capi-test@example.org>" },
+        { "MIME-Version", "1.0" },
+        { "Content-Type", "text/plain; charset=us-ascii" },
+    };
+    for (size_t i = 0; i < sizeof hv / sizeof hv[0] && d == SEALMILTER_CONTINUE; i++)
+        d = sealmilter_session_header(s, hv[i][0], hv[i][1]);
+    if (d == SEALMILTER_CONTINUE)
+        d = sealmilter_session_end_of_headers(s);
+    *hdrs = d;
+    if (sealmilter_session_needs_body(s)) {
+        for (size_t i = 0; i < 3; i++)
+            (void)sealmilter_session_body(s, (const unsigned char *)body_chunks[i], strlen(body_chunks[i]));
+    }
+    return sealmilter_session_end_of_message(s);
+}
+
+/* ---- Checks ------------------------------------------------------------- */
+
+static void test_engine(sealmilter_engine *e, const char *policy)
+{
+    const char *v = sealmilter_version();
+    check(v != NULL && v[0] != '\0', "sealmilter_version() is \"%s\"", v ? v : "(null)");
+    check(streq(sealmilter_engine_setting(e, "socket"), "unix:/tmp/sealmilter-capi-test.sock"),
+          "setting socket from %s", policy);
+    check(streq(sealmilter_engine_setting(e, "metrics_listen"), "127.0.0.1:9188"), "setting metrics_listen");
+    check(sealmilter_engine_setting(e, "no_such_setting") == NULL, "unknown setting is NULL");
+    check(sealmilter_engine_setting(e, NULL) == NULL, "setting(NULL name) is NULL");
+    unsigned needs = sealmilter_engine_needs(e);
+    check((needs & SEALMILTER_NEED_HEADERS) != 0, "needs HEADERS (forged X-Sealmilter-* stripping) 0x%x", needs);
+    check((needs & SEALMILTER_NEED_MAIL) != 0, "needs MAIL (a sender rule) 0x%x", needs);
+    check((needs & SEALMILTER_NEED_RCPT) != 0, "needs RCPT (a reject_recipient rule) 0x%x", needs);
+    unsigned mods = sealmilter_engine_modifications(e);
+    check((mods & SEALMILTER_MOD_ADDHDRS) != 0, "modifications include ADDHDRS (add_header) 0x%x", mods);
+    check((mods & SEALMILTER_MOD_CHGHDRS) != 0, "modifications include CHGHDRS (header deletion) 0x%x", mods);
+    check((mods & SEALMILTER_MOD_QUARANTINE) == 0, "no QUARANTINE without a quarantine rule 0x%x", mods);
+}
+
+static void test_message(sealmilter_engine *e)
+{
+    sealmilter_session *s = NULL;
+    int rc = sealmilter_session_open(e, &s);
+    check(rc == SEALMILTER_OK && s != NULL, "session_open");
+    if (s == NULL)
+        return;
+    check(streq(sealmilter_session_errmsg(s), ""), "errmsg of a new session is \"\"");
+    sealmilter_decision d = sealmilter_session_connect(s, "client.example.com", "192.0.2.10");
+    check(d == SEALMILTER_CONTINUE, "connect -> %s", dname(d));
+    check(sealmilter_session_macro(s, "{client_addr}", "192.0.2.10") == SEALMILTER_OK, "macro {client_addr}");
+    check(sealmilter_session_macro(s, "tls_version", "TLSv1.3") == SEALMILTER_OK, "macro without braces");
+    d = sealmilter_session_helo(s, "client.example.com");
+    check(d == SEALMILTER_CONTINUE, "helo -> %s", dname(d));
+
+    sealmilter_decision mail, rok, rsecret, hdrs;
+    d = run_message(s, "4XyZ1", &mail, &rok, &rsecret, &hdrs);
+    check(mail == SEALMILTER_CONTINUE, "mail_from -> %s", dname(mail));
+    check(rok == SEALMILTER_CONTINUE, "rcpt bob@example.com -> %s", dname(rok));
+    check(rsecret == SEALMILTER_REJECT, "rcpt secret@example.org -> %s (reject_recipient rule)", dname(rsecret));
+    check(hdrs == SEALMILTER_CONTINUE, "headers and end_of_headers -> %s", dname(hdrs));
+    check(d == SEALMILTER_ACCEPT, "end_of_message -> %s", dname(d));
+
+    int idx = -1;
+    const char *val = "unset";
+    int at = find_header_edit(s, SEALMILTER_HEADER_DELETE, "X-Sealmilter-Unscannable", &idx, &val);
+    check(at >= 0 && idx == 1 && val == NULL,
+          "header edits: DELETE X-Sealmilter-Unscannable index 1 value NULL (found at %d, index %d)", at, idx);
+    val = NULL;
+    at = find_header_edit(s, SEALMILTER_HEADER_ADD, "X-Invoice", NULL, &val);
+    check(at >= 0 && streq(val, "yes"), "header edits: ADD X-Invoice: yes (at %d)", at);
+    /* The forged value must not survive as an added or changed field. */
+    size_t n = sealmilter_session_header_edit_count(s);
+    int forged_kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        sealmilter_header_op op;
+        const char *nm = NULL, *v = NULL;
+        int ix = 0;
+        if (sealmilter_session_header_edit(s, i, &op, &nm, &v, &ix) == SEALMILTER_OK && op != SEALMILTER_HEADER_DELETE &&
+            nm && strcasecmp(nm, "X-Sealmilter-Unscannable") == 0 && streq(v, "none"))
+            forged_kept = 1;
+    }
+    check(!forged_kept, "the forged value \"none\" is not re-added");
+    sealmilter_header_op op;
+    const char *nm = NULL, *v = NULL;
+    int ix = 0;
+    check(sealmilter_session_header_edit(s, n, &op, &nm, &v, &ix) == SEALMILTER_EMISUSE,
+          "header_edit(count) -> EMISUSE");
+    check(sealmilter_session_header_edit(s, (size_t)-1, &op, &nm, &v, &ix) == SEALMILTER_EMISUSE,
+          "header_edit(SIZE_MAX) -> EMISUSE");
+    check(sealmilter_session_rcpt_edit_count(s) == 0, "no recipient edits");
+    check(sealmilter_session_quarantine(s) == NULL, "no quarantine");
+    check(sealmilter_session_body_replaced(s) == 0, "body not replaced");
+    const char *log = sealmilter_session_log(s);
+    check(contains(log, "action=accept") && contains(log, "rules=") && contains(log, "tag-invoice") &&
+              contains(log, "unscannable="),
+          "log line \"%s\" has action=accept, rules=...tag-invoice, unscannable=", log ? log : "(null)");
+    check(log && strncmp(log, "4XyZ1", 5) != 0, "log line has no queue ID prefix");
+    const char *json = sealmilter_session_json(s);
+    check(json != NULL && json[0] == '{' && contains(json, "tag-invoice"), "json report names the rule: %.60s",
+          json ? json : "(null)");
+
+    /* Second message on the same connection: a blocked sender. */
+    d = sealmilter_session_mail_from(s, "<bad@evil.example>");
+    check(d == SEALMILTER_REJECT, "mail_from bad@evil.example -> %s", dname(d));
+    const char *code = NULL, *xcode = NULL, *text = NULL;
+    int has = sealmilter_session_reply(s, &code, &xcode, &text);
+    check(has == 1 && streq(code, "550") && streq(xcode, "5.7.1") && streq(text, "Sender blocked"),
+          "reply 550 5.7.1 Sender blocked (got %d: %s %s %s)", has, code ? code : "-", xcode ? xcode : "-",
+          text ? text : "-");
+    check(sealmilter_session_reply(s, NULL, NULL, NULL) == 1, "reply with NULL out pointers");
+    log = sealmilter_session_log(s);
+    check(contains(log, "action=reject") && contains(log, "block-evil-sender"), "log after REJECT at MAIL: \"%s\"",
+          log ? log : "(null)");
+    sealmilter_session_abort(s);
+
+    /* Third message: the recipient reply; then abort in the middle. */
+    (void)sealmilter_session_mail_from(s, "alice@example.org");
+    d = sealmilter_session_rcpt(s, "<secret@example.org>");
+    has = sealmilter_session_reply(s, &code, &xcode, &text);
+    check(d == SEALMILTER_REJECT && has && streq(code, "550") && streq(xcode, "5.1.1") && streq(text, "No such user"),
+          "per-recipient reply 550 5.1.1 No such user (%s %s %s)", code ? code : "-", xcode ? xcode : "-",
+          text ? text : "-");
+    (void)sealmilter_session_header(s, "Subject", "half a message");
+    sealmilter_session_abort(s);
+
+    /* Fourth message: raw, split at awkward places. */
+    d = sealmilter_session_mail_from(s, "<alice@example.org>");
+    (void)sealmilter_session_rcpt(s, "<bob@example.com>");
+    const char *raw = "From: alice@example.org\r\nTo: bob@example.com\r\nSubject: invoice 7\r\n"
+                      "x-sealmilter-unscannable: none\r\n\r\nThe invoice.\r\n";
+    size_t len = strlen(raw), cut1 = 10, cut2 = 75;
+    d = sealmilter_session_raw(s, (const unsigned char *)raw, cut1);
+    if (d == SEALMILTER_CONTINUE)
+        d = sealmilter_session_raw(s, (const unsigned char *)raw + cut1, cut2 - cut1);
+    if (d == SEALMILTER_CONTINUE)
+        d = sealmilter_session_raw(s, (const unsigned char *)raw + cut2, len - cut2);
+    check(d == SEALMILTER_CONTINUE, "raw chunks -> %s", dname(d));
+    d = sealmilter_session_end_of_message(s);
+    check(d == SEALMILTER_ACCEPT, "raw message end_of_message -> %s", dname(d));
+    idx = -1;
+    at = find_header_edit(s, SEALMILTER_HEADER_DELETE, "X-Sealmilter-Unscannable", &idx, NULL);
+    check(at >= 0 && idx == 1, "raw message: forged header deleted (at %d, index %d)", at, idx);
+    check(find_header_edit(s, SEALMILTER_HEADER_ADD, "X-Invoice", NULL, NULL) >= 0, "raw message: X-Invoice added");
+    sealmilter_session_close(s);
+}
+
+static void test_errors(sealmilter_engine *e, const char *bad_policy)
+{
+    sealmilter_engine *x = (sealmilter_engine *)1;
+    char *err = NULL;
+    const char *missing = "/nonexistent/sealmilter-capi-test.yaml";
+    int rc = sealmilter_engine_open(missing, &x, &err);
+    check(rc == SEALMILTER_EPOLICY && x == NULL, "open missing policy -> EPOLICY (%d), engine NULL", rc);
+    check(contains(err, missing), "errmsg names the file: \"%s\"", err ? err : "(null)");
+    sealmilter_free(err);
+
+    x = (sealmilter_engine *)1;
+    err = NULL;
+    rc = sealmilter_engine_open(bad_policy, &x, &err);
+    check(rc == SEALMILTER_EPOLICY && x == NULL, "open invalid policy -> EPOLICY (%d)", rc);
+    char prefix[4096];
+    snprintf(prefix, sizeof prefix, "%s:2:", bad_policy);
+    check(err != NULL && strncmp(err, prefix, strlen(prefix)) == 0,
+          "errmsg is FILE:LINE:COL: ... with line 2: \"%s\"", err ? err : "(null)");
+    sealmilter_free(err);
+    rc = sealmilter_engine_open(bad_policy, &x, NULL);
+    check(rc == SEALMILTER_EPOLICY && x == NULL, "open invalid policy with errmsg NULL -> EPOLICY");
+
+    err = NULL;
+    check(sealmilter_engine_open(NULL, &x, &err) == SEALMILTER_EMISUSE, "engine_open(NULL path) -> EMISUSE");
+    sealmilter_free(err);
+    check(sealmilter_engine_open(missing, NULL, NULL) == SEALMILTER_EMISUSE, "engine_open(NULL engine) -> EMISUSE");
+    sealmilter_session *s = (sealmilter_session *)1;
+    check(sealmilter_session_open(NULL, &s) == SEALMILTER_EMISUSE && s == NULL, "session_open(NULL engine) -> EMISUSE");
+    check(sealmilter_session_open(e, NULL) == SEALMILTER_EMISUSE, "session_open(NULL out) -> EMISUSE");
+    check(sealmilter_engine_needs(NULL) == 0 && sealmilter_engine_modifications(NULL) == 0, "needs/mods of NULL are 0");
+    check(sealmilter_engine_setting(NULL, "socket") == NULL, "setting of NULL engine is NULL");
+
+    /* NULL sessions: int calls give EMISUSE, decisions fail closed (TEMPFAIL). */
+    check(sealmilter_session_macro(NULL, "i", "x") == SEALMILTER_EMISUSE, "macro(NULL session) -> EMISUSE");
+    sealmilter_header_op op;
+    const char *nm, *v;
+    int ix;
+    check(sealmilter_session_header_edit(NULL, 0, &op, &nm, &v, &ix) == SEALMILTER_EMISUSE, "header_edit(NULL) -> EMISUSE");
+    sealmilter_rcpt_op rop;
+    check(sealmilter_session_rcpt_edit(NULL, 0, &rop, &nm) == SEALMILTER_EMISUSE, "rcpt_edit(NULL) -> EMISUSE");
+    const unsigned char *data;
+    size_t len;
+    check(sealmilter_session_body_read(NULL, &data, &len) == SEALMILTER_EMISUSE, "body_read(NULL) -> EMISUSE");
+    check(sealmilter_session_connect(NULL, NULL, NULL) == SEALMILTER_TEMPFAIL, "connect(NULL) -> TEMPFAIL");
+    check(sealmilter_session_mail_from(NULL, "a@b") == SEALMILTER_TEMPFAIL, "mail_from(NULL) -> TEMPFAIL");
+    check(sealmilter_session_end_of_message(NULL) == SEALMILTER_TEMPFAIL, "end_of_message(NULL) -> TEMPFAIL");
+    check(sealmilter_session_body(NULL, (const unsigned char *)"x", 1) == SEALMILTER_TEMPFAIL, "body(NULL) -> TEMPFAIL");
+    check(sealmilter_session_reply(NULL, &nm, NULL, NULL) == 0 && nm == NULL, "reply(NULL) -> 0");
+    check(sealmilter_session_header_edit_count(NULL) == 0 && sealmilter_session_rcpt_edit_count(NULL) == 0,
+          "edit counts of NULL are 0");
+    check(sealmilter_session_errmsg(NULL) != NULL, "errmsg(NULL) is not NULL");
+    sealmilter_session_abort(NULL);
+    sealmilter_session_close(NULL);
+    sealmilter_engine_release(NULL);
+    sealmilter_free(NULL);
+    check(1, "abort/close/release/free(NULL) do not crash");
+
+    /* NULL arguments on a real session. */
+    s = NULL;
+    if (sealmilter_session_open(e, &s) != SEALMILTER_OK) {
+        check(0, "session_open for the NULL-argument checks");
+        return;
+    }
+    check(sealmilter_session_macro(s, NULL, "x") == SEALMILTER_EMISUSE, "macro(NULL name) -> EMISUSE");
+    check(sealmilter_session_errmsg(s)[0] != '\0', "errmsg after a misuse: \"%s\"", sealmilter_session_errmsg(s));
+    check(sealmilter_session_macro(s, "i", NULL) == SEALMILTER_EMISUSE, "macro(NULL value) -> EMISUSE");
+    check(sealmilter_session_mail_from(s, NULL) == SEALMILTER_TEMPFAIL, "mail_from(NULL sender) -> TEMPFAIL");
+    check(sealmilter_session_errmsg(s)[0] != '\0', "errmsg after mail_from(NULL): \"%s\"", sealmilter_session_errmsg(s));
+    check(sealmilter_session_header(s, "Subject", NULL) == SEALMILTER_TEMPFAIL, "header(NULL value) -> TEMPFAIL");
+    check(sealmilter_session_body(s, NULL, 5) == SEALMILTER_TEMPFAIL, "body(NULL data, 5) -> TEMPFAIL");
+    check(sealmilter_session_body_read(s, NULL, NULL) == SEALMILTER_EMISUSE, "body_read(NULL outs) -> EMISUSE");
+    check(sealmilter_session_header_edit(s, 0, &op, &nm, &v, &ix) == SEALMILTER_EMISUSE,
+          "header_edit(0) with no edits -> EMISUSE");
+    data = (const unsigned char *)"x";
+    len = 99;
+    check(sealmilter_session_body_read(s, &data, &len) == SEALMILTER_OK && len == 0,
+          "body_read with no replacement body -> OK, len 0");
+    sealmilter_session_close(s);
+}
+
+/* The engine stays alive while a session uses it, after the caller's release. */
+static void test_refcount(const char *policy)
+{
+    sealmilter_engine *e = NULL;
+    if (sealmilter_engine_open(policy, &e, NULL) != SEALMILTER_OK) {
+        check(0, "engine_open for the refcount check");
+        return;
+    }
+    sealmilter_session *s = NULL;
+    sealmilter_session_open(e, &s);
+    sealmilter_engine_release(e); /* the session still holds it */
+    sealmilter_decision mail, rok, rsecret, hdrs;
+    sealmilter_decision d = run_message(s, "REF1", &mail, &rok, &rsecret, &hdrs);
+    check(d == SEALMILTER_ACCEPT && rsecret == SEALMILTER_REJECT,
+          "session works after engine_release (eom %s, secret rcpt %s)", dname(d), dname(rsecret));
+    sealmilter_session_close(s);
+}
+
+struct worker {
+    sealmilter_engine *e;
+    int id;
+    int messages;
+    int ok;
+};
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    sealmilter_session *s = NULL;
+    if (sealmilter_session_open(w->e, &s) != SEALMILTER_OK)
+        return NULL;
+    for (int m = 0; m < w->messages; m++) {
+        char qid[32];
+        snprintf(qid, sizeof qid, "T%dM%d", w->id, m);
+        sealmilter_decision mail, rok, rsecret, hdrs;
+        sealmilter_decision d = run_message(s, qid, &mail, &rok, &rsecret, &hdrs);
+        int idx = -1;
+        if (d == SEALMILTER_ACCEPT && rsecret == SEALMILTER_REJECT &&
+            find_header_edit(s, SEALMILTER_HEADER_DELETE, "X-Sealmilter-Unscannable", &idx, NULL) >= 0 && idx == 1 &&
+            find_header_edit(s, SEALMILTER_HEADER_ADD, "X-Invoice", NULL, NULL) >= 0 &&
+            contains(sealmilter_session_log(s), "action=accept"))
+            w->ok++;
+    }
+    sealmilter_session_close(s);
+    return NULL;
+}
+
+static void test_threads(sealmilter_engine *e)
+{
+    enum { THREADS = 4, MESSAGES = 200 };
+    pthread_t t[THREADS];
+    struct worker w[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        w[i] = (struct worker){ .e = e, .id = i, .messages = MESSAGES, .ok = 0 };
+        pthread_create(&t[i], NULL, worker_main, &w[i]);
+    }
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < THREADS; i++)
+        check(w[i].ok == MESSAGES, "thread %d: %d/%d messages with the expected result", i, w[i].ok, MESSAGES);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s POLICY BAD_POLICY\n", argv[0]);
+        return 2;
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    sealmilter_engine *e = NULL;
+    char *err = NULL;
+    int rc = sealmilter_engine_open(argv[1], &e, &err);
+    check(rc == SEALMILTER_OK && e != NULL && err == NULL, "engine_open %s (%d%s%s)", argv[1], rc, err ? ": " : "",
+          err ? err : "");
+    sealmilter_free(err);
+    if (e != NULL) {
+        test_engine(e, argv[1]);
+        test_message(e);
+        test_errors(e, argv[2]);
+        test_refcount(argv[1]);
+        test_threads(e);
+        sealmilter_engine_release(e);
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
