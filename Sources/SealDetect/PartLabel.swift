@@ -16,4 +16,20 @@ public struct PartLabel: Sendable, Equatable {
 
     /// `text/*` parts, where inline PGP blocks are looked for.
     public var isText: Bool { mediaType.hasPrefix("text/") }
+
+    /// The filename's extension, lowercased, without the dot (nil without a filename or dot).
+    public var fileExtension: String? {
+        guard let name = filename, let dot = name.lastIndex(of: ".") else { return nil }
+        let ext = name[name.index(after: dot)...]
+        guard !ext.isEmpty else { return nil }
+        return ext.trimmingTrailingSpaces().lowercased()
+    }
+}
+
+extension Substring {
+    fileprivate func trimmingTrailingSpaces() -> Substring {
+        var s = self
+        while let last = s.last, last == " " || last == "\t" { s = s.dropLast() }
+        return s
+    }
 }
