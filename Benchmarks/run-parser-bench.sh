@@ -74,8 +74,8 @@ log "corpus: ${#FILES[@]} files, $(du -sh "$CORPUS" | cut -f1)"
 cat "${FILES[@]}" >/dev/null   # warm the page cache: every tool then reads from memory
 
 # ---- tools -----------------------------------------------------------------
-ALL_TOOLS="memchr_scan gmime fast_mail_parser py_email"
-[ "$WITH_SWIFT" = 1 ] && ALL_TOOLS="memchr_scan sealbench-policy sealbench-decode-all gmime fast_mail_parser py_email"
+ALL_TOOLS="memchr_scan gmime-parse-only gmime fast_mail_parser py_email"
+[ "$WITH_SWIFT" = 1 ] && ALL_TOOLS="memchr_scan sealbench-policy sealbench-decode-all gmime-parse-only gmime fast_mail_parser py_email"
 read -r -a TOOL_LIST <<< "${TOOLS:-$ALL_TOOLS}"
 
 # sets the array CMD to the command line of tool $1 (files are appended later)
@@ -83,6 +83,7 @@ tool_cmd() {
     case "$1" in
         memchr_scan) CMD=("$OUT/memchr_scan" --iterations "$MEMCHR_ITERATIONS") ;;
         gmime) CMD=("$OUT/gmime_parse" --bench --iterations "$ITERATIONS") ;;
+        gmime-parse-only) CMD=("$OUT/gmime_parse" --bench --parse-only --iterations "$ITERATIONS") ;;
         fast_mail_parser) CMD=(python3 "$BENCH/reference/py_parsers.py" --tool fast_mail_parser --iterations "$ITERATIONS") ;;
         py_email) CMD=(python3 "$BENCH/reference/py_parsers.py" --tool email --iterations "$ITERATIONS") ;;
         sealbench-policy) CMD=("$SEALBENCH" --mode policy --iterations "$ITERATIONS") ;;
@@ -94,7 +95,8 @@ tool_cmd() {
 result_pattern() {
     case "$1" in
         memchr_scan) echo '^memchr_scan ' ;;
-        gmime) echo '^gmime_parse ' ;;
+        gmime) echo '^gmime_parse mode=decode-all ' ;;
+        gmime-parse-only) echo '^gmime_parse mode=parse-only ' ;;
         fast_mail_parser) echo '^fast_mail_parser ' ;;
         py_email) echo '^py_email ' ;;
         sealbench-policy) echo '^sealbench mode=policy ' ;;

@@ -13,11 +13,12 @@ A tool with any failed run is reported as FAILED and makes the exit status 1.
 import statistics
 import sys
 
-ORDER = ["memchr_scan", "sealbench-policy", "sealbench-decode-all", "gmime", "fast_mail_parser", "py_email"]
+ORDER = ["memchr_scan", "sealbench-policy", "sealbench-decode-all", "gmime-parse-only", "gmime", "fast_mail_parser", "py_email"]
 WHAT = {
     "memchr_scan": "mmap + memchr for \"\\n--\" (ceiling)",
     "sealbench-policy": "SealMIME, policy mode",
     "sealbench-decode-all": "SealMIME, decode every part",
+    "gmime-parse-only": "GMime 3 parse, visit leaves, no decoding",
     "gmime": "GMime 3 parse + decode every leaf",
     "fast_mail_parser": "fast_mail_parser.parse_email (full)",
     "py_email": "Python email, policy.default + decode leaves",

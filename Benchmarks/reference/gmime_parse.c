@@ -17,11 +17,14 @@
  *       the part's Content-Transfer-Encoding) into a GMimeStreamNull.
  *       Exit status: 0 parsed, 1 unreadable/unparseable, 2 usage.
  *
- *   gmime_parse --bench [--iterations N] FILE...
+ *   gmime_parse --bench [--parse-only] [--iterations N] FILE...
  *       For N iterations over all files: map the file (GMimeStreamMmap),
  *       parse it with GMimeParser, and decode every leaf part into a null
  *       stream (the same work as --dump, minus printing).  Prints one line:
  *       gmime_parse mode=decode-all bytes=B seconds=S mbps=M decoded_bytes=D files=F iterations=N
+ *       With --parse-only the leaves are visited but not decoded
+ *       (mode=parse-only, decoded_bytes=0): structure only, for comparison
+ *       with a policy mode that decodes little.
  *       bytes = input bytes processed (file sizes x iterations);
  *       mbps = bytes / 1e6 / seconds (wall clock, CLOCK_MONOTONIC).
  *
@@ -66,6 +69,7 @@ static void json_str(FILE *out, const char *s)
 
 typedef struct {
 	FILE *out;          /* NULL in bench mode: no printing */
+	int decode;         /* decode leaves (always in dump mode) */
 	int first;          /* first part printed? */
 	guint64 decoded;    /* sum of decoded sizes */
 	guint64 leaves;
@@ -119,7 +123,7 @@ static void walk_object(GMimeObject *obj, const char *path, Walk *w)
 		walk_message(inner, path, w);
 	} else if (GMIME_IS_PART(obj)) {
 		GMimePart *part = (GMimePart *) obj;
-		gint64 size = decoded_size(part);
+		gint64 size = w->decode ? decoded_size(part) : 0;
 		w->decoded += (guint64) size;
 		w->leaves++;
 		if (w->out) {
@@ -229,7 +233,7 @@ static int do_dump(const char *file)
 		fprintf(stderr, "gmime_parse: %s: no message\n", file);
 		return 1;
 	}
-	Walk w = { stdout, 1, 0, 0 };
+	Walk w = { stdout, 1, 1, 0, 0 };
 	fputs("{\"file\":", stdout);
 	json_str(stdout, file);
 	fputs(",\"parts\":[", stdout);
@@ -248,7 +252,7 @@ static double now_seconds(void)
 	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
-static int do_bench(int iterations, char **files, int nfiles)
+static int do_bench(int iterations, int decode, char **files, int nfiles)
 {
 	guint64 bytes = 0, decoded = 0;
 	int failures = 0;
@@ -261,7 +265,7 @@ static int do_bench(int iterations, char **files, int nfiles)
 				failures++;
 				continue;
 			}
-			Walk w = { NULL, 1, 0, 0 };
+			Walk w = { NULL, decode, 1, 0, 0 };
 			walk_message(msg, "", &w);
 			decoded += w.decoded;
 			bytes += (guint64) size;
@@ -269,8 +273,8 @@ static int do_bench(int iterations, char **files, int nfiles)
 		}
 	}
 	double secs = now_seconds() - t0;
-	printf("gmime_parse mode=decode-all bytes=%llu seconds=%.6f mbps=%.2f decoded_bytes=%llu files=%d iterations=%d\n",
-	       (unsigned long long) bytes, secs, secs > 0 ? (double) bytes / 1e6 / secs : 0.0,
+	printf("gmime_parse mode=%s bytes=%llu seconds=%.6f mbps=%.2f decoded_bytes=%llu files=%d iterations=%d\n",
+	       decode ? "decode-all" : "parse-only", (unsigned long long) bytes, secs, secs > 0 ? (double) bytes / 1e6 / secs : 0.0,
 	       (unsigned long long) decoded, nfiles, iterations);
 	return failures ? 1 : 0;
 }
@@ -278,7 +282,7 @@ static int do_bench(int iterations, char **files, int nfiles)
 static void usage(void)
 {
 	fprintf(stderr, "usage: gmime_parse --dump FILE\n"
-	                "       gmime_parse --bench [--iterations N] FILE...\n");
+	                "       gmime_parse --bench [--parse-only] [--iterations N] FILE...\n");
 }
 
 int main(int argc, char **argv)
@@ -292,16 +296,20 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "--dump") == 0 && argc == 3) {
 		rc = do_dump(argv[2]);
 	} else if (strcmp(argv[1], "--bench") == 0) {
-		int iterations = 1, first = 2;
-		if (argc >= 4 && strcmp(argv[2], "--iterations") == 0) {
-			iterations = atoi(argv[3]);
-			first = 4;
+		int iterations = 1, first = 2, decode = 1;
+		if (first < argc && strcmp(argv[first], "--parse-only") == 0) {
+			decode = 0;
+			first++;
+		}
+		if (first + 1 < argc && strcmp(argv[first], "--iterations") == 0) {
+			iterations = atoi(argv[first + 1]);
+			first += 2;
 		}
 		if (iterations < 1 || first >= argc) {
 			usage();
 			return 2;
 		}
-		rc = do_bench(iterations, argv + first, argc - first);
+		rc = do_bench(iterations, decode, argv + first, argc - first);
 	} else {
 		usage();
 		rc = 2;
