@@ -76,9 +76,11 @@ public enum Condition: Sendable {
     /// Decoded text of the text parts.
     case body(TextMatcher)
     case attachment(AttachmentMatcher)
-    /// Message size in bytes: `min <= size <= max`.
+    /// Message size in bytes: `min <= size <= max` (nil: no bound).
+    /// The file's `size: {over: X, under: Y}` loads as `min: X + 1, max: Y - 1`.
     case size(min: Int?, max: Int?)
     /// Matches when any of these kinds was found (empty: any kind at all).
+    /// The file's `unscannable: any` loads as the set of every kind.
     case unscannable(UnscannableSet)
     case limitsExceeded(Bool)
 }
@@ -93,7 +95,9 @@ public struct SMTPReply: Sendable, Equatable {
     }
 }
 
-/// Which parts `remove-attachments` drops.
+/// Which parts `remove-attachments` drops: a part goes when it has any of the
+/// `unscannable` kinds, or when `attachment` matches its filename or media type.
+/// nil fields select nothing; the loader never produces a selector with both nil.
 public struct PartSelector: Sendable {
     public var unscannable: UnscannableSet?
     public var attachment: AttachmentMatcher?

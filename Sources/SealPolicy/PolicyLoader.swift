@@ -199,20 +199,21 @@ final class PolicyReader {
     func fields(_ node: Node, in context: String, allowed: [String],
                 hint: (String) -> String? = { _ in nil }) -> Fields? {
         guard case let .mapping(map) = node else {
-            fail(node, "\(context): expected a mapping of keys, found \(PolicyReader.describe(node))")
+            fail(node, (context.isEmpty ? "the policy" : context) + ": expected a mapping of keys, found \(PolicyReader.describe(node))")
             return nil
         }
         var f = Fields()
         var seen: [String: Int] = [:]
+        let prefix = context.isEmpty ? "" : context + ": "
         for (k, v) in map {
             guard case let .scalar(ks) = k else {
-                fail(k, "\(context): keys must be plain names, found \(PolicyReader.describe(k))")
+                fail(k, prefix + "keys must be plain names, found \(PolicyReader.describe(k))")
                 f.rejected = true
                 continue
             }
             let key = ks.string.replacingOccurrences(of: "-", with: "_")
             guard allowed.contains(key) else {
-                var msg = "unknown key '\(ks.string)' in \(context)"
+                var msg = prefix + "unknown key '\(ks.string)'"
                 if let extra = hint(key) {
                     msg += " (\(extra))"
                 } else if let near = PolicyReader.closest(to: key, in: allowed) {
@@ -225,7 +226,7 @@ final class PolicyReader {
                 continue
             }
             if let first = seen[key] {
-                fail(k, "duplicate key '\(ks.string)' in \(context) (first given at line \(first))")
+                fail(k, prefix + "duplicate key '\(ks.string)' (first given at line \(first))")
                 f.rejected = true
                 continue
             }
@@ -317,7 +318,7 @@ final class PolicyReader {
 
     func policy(_ root: Node, into p: inout Policy) {
         if isNull(root) { return }
-        guard let f = fields(root, in: "the policy", allowed: PolicyReader.topKeys, hint: { key in
+        guard let f = fields(root, in: "", allowed: PolicyReader.topKeys, hint: { key in
             if PolicyReader.conditionKeys.contains(key) || PolicyReader.ruleKeys.contains(key) {
                 return "rules go in a list under 'rules:'"
             }
@@ -438,36 +439,45 @@ final class PolicyReader {
         var out: [Rule] = []
         var names: [String: Int] = [:]
         for (i, item) in seq.enumerated() {
-            guard let (rule, nameNode) = rule(item, number: i + 1) else { continue }
-            let folded = rule.name.lowercased()
-            if let first = names[folded] {
-                fail(nameNode, "duplicate rule name '\(rule.name)' (first used at line \(first))")
-                continue
+            let (rule, name, nameNode) = self.rule(item, number: i + 1)
+            if let name {
+                let folded = name.lowercased()
+                if let first = names[folded] {
+                    fail(nameNode, "duplicate rule name '\(name)' (first used at line \(first))")
+                    continue
+                }
+                names[folded] = nameNode.mark?.line ?? 0
             }
-            names[folded] = nameNode.mark?.line ?? 0
-            out.append(rule)
+            if let rule { out.append(rule) }
         }
         return out
     }
 
-    func rule(_ node: Node, number: Int) -> (Rule, Node)? {
-        let where_ = "rule #\(number)"
+    /// The rule (nil when it has errors), its name when it has a usable one, and the node naming it.
+    func rule(_ node: Node, number: Int) -> (Rule?, String?, Node) {
+        // Name the rule in messages about its keys when it has a plain name.
+        var where_ = "rule #\(number)"
+        if let n = node.mapping?["name"]?.scalar?.string, !n.isEmpty, n.count <= 100,
+           !n.unicodeScalars.contains(where: { $0.value < 0x20 }) {
+            where_ = "rule '\(n)'"
+        }
+        let errorsBefore = errors.count
         guard let f = fields(node, in: where_, allowed: PolicyReader.ruleKeys, hint: { key in
             if PolicyReader.conditionKeys.contains(key) { return "conditions go under 'when:'" }
             if PolicyReader.actionKeys.contains(key) { return "actions go in the list under 'actions:'" }
             return nil
-        }) else { return nil }
-        let errorsBefore = errors.count
+        }) else { return (nil, nil, node) }
 
         var name = "rule #\(number)"
+        var validName: String? = nil
         var nameNode = node
         if let v = f["name"] {
             nameNode = v
-            if let s = text(v, "\(where_): name", maxLength: 100) { name = s }
+            if let s = text(v, "rule #\(number): name", maxLength: 100) { name = s; validName = s }
         } else {
-            fail(node, "\(where_) has no 'name'")
+            fail(node, "rule #\(number) has no 'name'")
         }
-        let ctx = "rule '\(name)'"
+        let ctx = validName.map { "rule '\($0)'" } ?? "rule #\(number)"
 
         var conditions: [(Condition, Node)] = []
         if let v = f["when"] { conditions = self.conditions(v, in: "\(ctx): when") ?? [] }
@@ -479,17 +489,22 @@ final class PolicyReader {
 
         var actions: [(Action, Node)] = []
         if let v = f["actions"] {
-            actions = self.actions(v, in: ctx, rule: name, conditions: conditions.map(\.0))
+            // Keys, not parsed conditions: a broken `attachment` condition still selects parts.
+            var whenKeys = Set<String>()
+            if let map = f["when"]?.mapping {
+                for k in map.keys { if let s = k.scalar?.string { whenKeys.insert(s.replacingOccurrences(of: "-", with: "_")) } }
+            }
+            actions = self.actions(v, in: ctx, rule: name, whenKeys: whenKeys)
         } else {
             fail(nameNode, "\(ctx) has no 'actions'; a rule needs at least one action")
         }
 
         checkActions(actions, conditions: conditions, exceptions: exceptions, ctx: ctx)
 
-        if errors.count > errorsBefore { return nil }
+        if errors.count > errorsBefore { return (nil, validName, nameNode) }
         let rule = Rule(name: name, conditions: conditions.map(\.0), exceptions: exceptions.map(\.0),
                         actions: actions.map(\.0), stop: stop, line: node.mark?.line ?? 0)
-        return (rule, nameNode)
+        return (rule, validName, nameNode)
     }
 
     /// Checks that need the whole rule.
@@ -739,7 +754,8 @@ final class PolicyReader {
         }
         guard ok else { return nil }
         if let lo, let hi, lo > hi {
-            fail(node, "\(what): no size is over \(lo - 1) and under \(hi + 1) bytes"); return nil
+            let over = f["over"]?.scalar?.string ?? "", under = f["under"]?.scalar?.string ?? ""
+            fail(node, "\(what): no size is over \(over) and under \(under)"); return nil
         }
         return (lo, hi)
     }
@@ -770,7 +786,7 @@ final class PolicyReader {
 
     // MARK: Actions
 
-    func actions(_ node: Node, in ctx: String, rule: String, conditions: [Condition]) -> [(Action, Node)] {
+    func actions(_ node: Node, in ctx: String, rule: String, whenKeys: Set<String>) -> [(Action, Node)] {
         guard case let .sequence(seq) = node else {
             fail(node, "\(ctx): actions: expected a list (items starting with '- '), found \(PolicyReader.describe(node))")
             return []
@@ -798,7 +814,7 @@ final class PolicyReader {
                 fail(item, "\(ctx): expected an action such as '- reject: text', found \(PolicyReader.describe(item))")
                 continue
             }
-            if let a = action(key, value, keyNode, ctx: ctx, rule: rule, conditions: conditions) {
+            if let a = action(key, value, keyNode, ctx: ctx, rule: rule, whenKeys: whenKeys) {
                 out.append((a, keyNode))
             }
         }
@@ -828,7 +844,7 @@ final class PolicyReader {
     }
 
     func action(_ key: String, _ value: Node?, _ keyNode: Node, ctx: String, rule: String,
-                conditions: [Condition]) -> Action? {
+                whenKeys: Set<String>) -> Action? {
         let what = "\(ctx): \(key)"
         switch key {
         case "add_header":
@@ -860,7 +876,7 @@ final class PolicyReader {
             return reply(value, what, cls: "5", default: SMTPReply(code: "550", extendedCode: "5.7.1", text: "Recipient rejected by policy")).map { .rejectRecipient($0) }
         case "quarantine":
             guard let d = isDefault(value, what) else { return nil }
-            if d { return .quarantine("sealmilter rule \(rule)") }
+            if d { return .quarantine("sealmilter rule \(rule)") }  // documented in sealmilter.yaml(5)
             guard let value, let reason = text(value, "\(what) (the reason)") else { return nil }
             return .quarantine(reason)
         case "discard":
@@ -870,10 +886,7 @@ final class PolicyReader {
         case "remove_attachments":
             guard let d = isDefault(value, what) else { return nil }
             if d {
-                let selects = conditions.contains {
-                    switch $0 { case .attachment, .unscannable: return true; default: return false }
-                }
-                if !selects {
+                if !whenKeys.contains("attachment") && !whenKeys.contains("unscannable") {
                     fail(keyNode, "\(what): nothing to remove; 'remove_attachments: true' removes the parts matched by the rule's 'attachment' or 'unscannable' condition, and this rule has neither; give a selector such as {extension: [exe]} or {unscannable: any}")
                     return nil
                 }

@@ -80,3 +80,30 @@ extension Rule {
         actions.contains { if case .rejectRecipient = $0 { return true } else { return false } }
     }
 }
+
+extension Policy {
+    /// The stages at which some rule of the policy is evaluated.
+    public var stages: Set<Stage> { Set(rules.map(\.stage)) }
+
+    /// Whether `domain` is one of `internal_domains`.
+    public func isInternal(domain: String) -> Bool {
+        internalDomains.contains { $0.matches(domain: domain) }
+    }
+
+    /// The direction of mail from `sender` to one `recipient` (addresses, brackets allowed):
+    /// inbound (outside to inside), outbound (inside to outside), internal (inside to inside),
+    /// or nil when neither is internal (relayed mail). The null sender counts as outside.
+    public func direction(sender: String, recipient: String) -> Direction? {
+        func inside(_ address: String) -> Bool {
+            let (_, domain) = AddressPattern.split(AddressPattern.normalize(address))
+            guard let domain else { return false }
+            return isInternal(domain: domain)
+        }
+        switch (inside(sender), inside(recipient)) {
+        case (false, true): return .inbound
+        case (true, false): return .outbound
+        case (true, true): return .internal
+        case (false, false): return nil
+        }
+    }
+}

@@ -31,6 +31,10 @@ import Testing
         expectRefused("internal_domains: *nowhere\n", line: 1, column: 19, "undefined alias")
     }
 
+    @Test func controlCharacterIsAReaderError() {
+        expectRefused("flag_unscannable: true\nrules:\n  - name: \"a\u{01}b\"\n", line: 3, column: 13, "control characters")
+    }
+
     @Test func twoDocuments() {
         expectRefused("flag_unscannable: true\n---\nflag_unscannable: false\n", line: 2, "YAML syntax error")
     }
@@ -71,7 +75,7 @@ import Testing
     @Test func limitsAndMilterKeys() {
         expectRefused("limits:\n  max_parts: 10\n  max_part: 10\n", line: 3, "did you mean 'max_parts'?")
         expectRefused("milter:\n  sokcet: unix:/run/s.sock\n", line: 2, "did you mean 'socket'?")
-        expectRefused("spool:\n  dir: /var/tmp\n", line: 2, "unknown key 'dir' in spool")
+        expectRefused("spool:\n  dir: /var/tmp\n", line: 2, "spool: unknown key 'dir'")
     }
 
     @Test func keyInSelectorAndReply() {
@@ -312,6 +316,36 @@ import Testing
                 actions: [discard]
             """
         expectRefused(yaml, line: 6, "duplicate rule name 'block-exe'", "line 2")
+    }
+
+    @Test func duplicateNameOfABrokenRuleIsStillReported() {
+        let errors = Policy.diagnose(yaml: """
+            rules:
+              - name: a
+                when: {unscannable: [nope]}
+                actions: [discard]
+              - name: A
+                actions: [explode]
+            """)
+        #expect(errors.map { $0.line ?? 0 } == [3, 5, 6], "\(errors)")
+        #expect(errors.count == 3 && errors[1].message.contains("duplicate rule name 'A'"))
+    }
+
+    @Test func noFollowOnErrorsForABrokenSelectingCondition() {
+        let errors = Policy.diagnose(yaml: oneRule("""
+            when:
+              attachment: {extension: ["*.exe"]}
+            actions: [remove_attachments]
+            """))
+        #expect(errors.count == 1, "\(errors)")
+        #expect(errors.first?.message.contains("not a file extension") == true)
+    }
+
+    @Test func messagesNameTheRule() {
+        expectRefused("rules:\n  - name: vip\n    sender: [a@example.com]\n    actions: [discard]\n",
+                      line: 3, "rule 'vip': unknown key 'sender'")
+        expectRefused("rules:\n  - name: vip\n    when: {size: {over: 1G, under: 1K}}\n    actions: [discard]\n",
+                      line: 3, "rule 'vip': when.size: no size is over 1G and under 1K")
     }
 
     @Test func ruleWithoutActions() {

@@ -41,6 +41,7 @@ import Testing
         ("a*b*c@example.com", "aXXcYYb@example.com", false),
         ("user@*", "user@anywhere.example", true),
         ("user@*", "other@anywhere.example", false),
+        ("user@*", "user@", false),
         ("mx?.example.com", "a@mx1.example.com", true),
         ("mx?.example.com", "a@mx12.example.com", false),
         // Unicode: `?` is one character, not one byte
@@ -85,6 +86,8 @@ import Testing
             ("*.example.org", "fooexample.org", false),
             ("@example.com", "example.com", true),
             ("example.com", "", false),
+            ("*", "", false),
+            ("*", "any.example", true),
         ]
         for (p, d, e) in rows {
             #expect(DomainPattern(p).matches(domain: d) == e, "\(p) vs \(d)")
@@ -184,5 +187,18 @@ import Testing
 
     @Test func emptyMatcherMatchesNothing() {
         #expect(!AttachmentMatcher().matches(filename: "a.exe", mediaType: "application/x-msdownload"))
+    }
+}
+
+@Suite struct Directions {
+    @Test func fromInternalDomains() throws {
+        let p = try Policy.parse(yaml: "internal_domains: [example.com, \"*.example.org\"]\n")
+        #expect(p.direction(sender: "<a@partner.example>", recipient: "<b@example.com>") == .inbound)
+        #expect(p.direction(sender: "a@Example.COM", recipient: "b@partner.example") == .outbound)
+        #expect(p.direction(sender: "a@mail.example.org", recipient: "b@example.com") == .internal)
+        #expect(p.direction(sender: "a@partner.example", recipient: "b@other.example") == nil)
+        #expect(p.direction(sender: "<>", recipient: "b@example.com") == .inbound)
+        #expect(p.direction(sender: "a@example.org", recipient: "b@example.com") == .inbound)  // *.example.org only
+        #expect(p.direction(sender: "a@notexample.com", recipient: "b@example.com") == .inbound)
     }
 }

@@ -162,6 +162,7 @@ let fullPolicy = """
     @Test func stages() throws {
         let rules = try Policy.parse(yaml: fullPolicy).rules
         #expect(rules.map(\.stage) == [.body, .rcpt, .mail, .mail, .rcpt, .body, .mail, .rcpt, .headers])
+        #expect(try Policy.parse(yaml: fullPolicy).stages == [.mail, .rcpt, .headers, .body])
     }
 
     @Test func loadFromDisk() throws {
