@@ -17,8 +17,9 @@ Message kinds (round-robin with random picks inside each kind):
                log-uniform 10 KB .. 20 MB (the first one is exactly 20 MB)
   nested       multipart/mixed > message/rfc822 > multipart/mixed > base64
                attachment, plus an outer attachment and a multipart/alternative
-  smime        application/pkcs7-mime (enveloped-data) base64 blob, or
-               multipart/signed with an application/pkcs7-signature part
+  smime        alternately an application/pkcs7-mime (enveloped-data) base64
+               blob of 10 KB .. 5 MB, and a multipart/signed with an
+               application/pkcs7-signature part
 Line ends: a message is written with CRLF with probability --crlf-fraction,
 else LF.  Files are named NNNNN-kind.eml; the generator stops once the total
 size reaches --total-mb (MB = 10^6 bytes).
@@ -51,6 +52,7 @@ class Gen:
         self.rng = random.Random(seed)
         self.crlf_fraction = crlf_fraction
         self.counter = 0
+        self.smime_count = 0
 
     # ---- small pieces -------------------------------------------------
     def text(self, nbytes, intl=0.0):
@@ -198,7 +200,8 @@ class Gen:
 
     def msg_smime(self):
         size = self.attachment_size(10 * KB, 5 * MB)
-        if self.rng.random() < 0.5:
+        self.smime_count += 1
+        if self.smime_count % 2 == 1:  # alternate: enveloped, signed, enveloped, ...
             blob = base64.encodebytes(self.rng.randbytes(size)).decode("ascii")
             return self.headers('application/pkcs7-mime; smime-type=enveloped-data; name="smime.p7m"',
                                 ["Content-Transfer-Encoding: base64",
