@@ -397,7 +397,18 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
     const char *rcpt = argv && argv[0] ? argv[0] : NULL;
     if (rcpt == NULL)
         return fail(ctx, c, "RCPT without an address");
-    return decide(ctx, c, sealmilter_session_rcpt(c->s, rcpt), 1);
+    sealmilter_decision d = sealmilter_session_rcpt(c->s, rcpt);
+    if (d == SEALMILTER_REJECT || d == SEALMILTER_TEMPFAIL) {
+        /* Refuses this recipient only; the message goes on for the others. */
+        const char *code = NULL, *xcode = NULL, *text = NULL;
+        set_reply(ctx, c);
+        (void)sealmilter_session_reply(c->s, &code, &xcode, &text);
+        logmsg(LOG_INFO, "%s: action=%s rcpt=%s reply=\"%s %s %s\"", c->qid,
+               d == SEALMILTER_REJECT ? "reject-recipient" : "tempfail-recipient", rcpt,
+               code ? code : "", xcode ? xcode : "", text ? text : "");
+        return d == SEALMILTER_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+    }
+    return decide(ctx, c, d, 1);
 }
 
 static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
@@ -879,5 +890,10 @@ int main(int argc, char **argv)
     logmsg(LOG_INFO, "stopped");
     if (pidfile != NULL)
         (void)unlink(pidfile);
+    if (strncmp(conn, "unix:", 5) == 0 || strncmp(conn, "local:", 6) == 0 || conn[0] == '/') {
+        const char *path = strchr(conn, '/');
+        if (path != NULL)
+            (void)unlink(path);
+    }
     return rc == MI_SUCCESS ? 0 : 1;
 }
