@@ -190,7 +190,10 @@ enum PGPProbe {
                 guard bodyLength >= 12 else { return .none }
                 guard b.count >= at + 10 else { return short }
                 let algo = b[at + 9]
-                return [1, 2, 3, 16, 18, 22, 25, 26].contains(algo) ? .kind(.pgpMIME) : .none
+                switch algo {
+                case 1, 2, 3, 16, 18, 22, 25, 26: return .kind(.pgpMIME)  // RSA, Elgamal, ECDH, X25519/X448
+                default: return .none
+                }
             case 6:
                 return bodyLength >= 12 ? .kind(.pgpMIME) : .none
             default:
@@ -199,8 +202,8 @@ enum PGPProbe {
         }
         switch version {
         case 4:  // version, cipher, S2K specifier (type first)
-            let s2k = b[at + 2]
-            return symmetric.contains(b[at + 1]) && [0, 1, 3, 4].contains(s2k) ? .kind(.pgpMIME) : .none
+            let s2k = b[at + 2]  // simple, salted, iterated+salted, Argon2
+            return symmetric.contains(b[at + 1]) && (s2k <= 1 || s2k == 3 || s2k == 4) ? .kind(.pgpMIME) : .none
         case 5:  // version, cipher, AEAD mode, S2K
             return symmetric.contains(b[at + 1]) && (1...3).contains(b[at + 2]) ? .kind(.pgpMIME) : .none
         case 6:  // version, count, cipher, AEAD mode

@@ -173,6 +173,14 @@ struct SnifferTests {
         expectKinds([0x00, 0x01] + pdf("<< /Encrypt 2 0 R >>"), octet, [], "binary before the header")
     }
 
+    @Test func textPartIsCheckedForMagicAndArmorAlike() {
+        let pdf = Array("%PDF-1.5\n1 0 obj\n<< >>\nendobj\ntrailer\n<< /Root 1 0 R /Encrypt 2 0 R >>\n".utf8)
+        let armor = Array("\n-----BEGIN PGP MESSAGE-----\n\nhQEMA\n-----END PGP MESSAGE-----\n".utf8)
+        let filler = Array(String(repeating: "filler line\n", count: 700).utf8)
+        expectKinds(pdf + filler + armor, plainText, kinds(.pgpInline, .pdfEncrypted), "text part: PDF and armor")
+        expectKinds(pdf + filler + armor, octet, kinds(.pdfEncrypted), "octet-stream part: no armor search")
+    }
+
     @Test func cmsTruncatedAndLookalikes() {
         let envelopedHead: [UInt8] = [0x30, 0x80, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x03, 0xA0, 0x80, 0x30, 0x80]
         expectKinds(envelopedHead + Self.noise(200, seed: 3), octet, kinds(.smimeEnveloped), "BER enveloped head")
