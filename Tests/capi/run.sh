@@ -55,50 +55,70 @@ if [ -x "$daemon" ]; then
 
     if command -v miltertest >/dev/null 2>&1; then
         sock="$tmp/milter.sock"
-        "$daemon" --foreground --policy "$here/policy.yaml" --socket "unix:$sock" --pidfile "$tmp/pid" \
-            >"$tmp/daemon.log" 2>&1 &
-        daemon_pid=$!
-        i=0
-        while [ ! -S "$sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-        if [ "$(cat "$tmp/pid" 2>/dev/null)" = "$daemon_pid" ]; then ok "pidfile holds the daemon's PID"; else notok "pidfile"; fi
-        SOCK="unix:$sock" miltertest -s "$here/milter.lua" >"$tmp/mt.out" 2>&1; st=$?
-        sed 's/^/    # miltertest: /' "$tmp/mt.out"
-        while IFS= read -r line; do
-            case $line in "ok - "*) ok "${line#ok - }" ;; "not ok - "*) notok "${line#not ok - }" ;; esac
-        done <"$tmp/mt.out"
-        if [ $st -eq 0 ]; then ok "miltertest script ran to its end"; else notok "miltertest exited with status $st"; fi
-        if grep -q 'MT4242: action=accept' "$tmp/daemon.log"; then ok "daemon logged \"MT4242: action=accept ...\""
-        else notok "daemon log has no \"MT4242: action=accept\" line"; fi
-        if grep -q 'MT4243: action=reject' "$tmp/daemon.log"; then ok "daemon logged \"MT4243: action=reject ...\""
-        else notok "daemon log has no \"MT4243: action=reject\" line"; fi
-        kill -TERM "$daemon_pid"; wait "$daemon_pid" 2>/dev/null; st=$?
-        daemon_pid=
-        if [ $st -eq 0 ]; then ok "SIGTERM: the daemon exited with status 0"; else notok "SIGTERM: exit status $st"; fi
-        sed 's/^/    # daemon: /' "$tmp/daemon.log"
+        # start_daemon POLICY LOG [ARGS...]: runs the daemon in the foreground on $sock.
+        start_daemon() {
+            pol=$1; log=$2; shift 2
+            rm -f "$sock"
+            "$daemon" --foreground --policy "$pol" --socket "unix:$sock" "$@" >"$log" 2>&1 &
+            daemon_pid=$!
+            i=0
+            while [ ! -S "$sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+        }
+        # stop_daemon SIGNAL LOG: stops it and checks the exit status.
+        stop_daemon() {
+            kill -"$1" "$daemon_pid"; wait "$daemon_pid" 2>/dev/null; st=$?
+            daemon_pid=
+            if [ $st -eq 0 ]; then ok "SIG$1: the daemon exited with status 0"; else notok "SIG$1: exit status $st"; fi
+            if [ ! -e "$sock" ]; then ok "SIG$1: socket file removed"; else notok "SIG$1: socket file left"; fi
+            sed 's/^/    # daemon: /' "$2"
+        }
+        # miltertest_run SCRIPT NAME: runs a script, counts its ok/not ok lines.
+        miltertest_run() {
+            miltertest -s "$1" >"$tmp/mt.out" 2>&1; st=$?
+            while IFS= read -r line; do
+                case $line in "ok - "*) ok "${line#ok - }" ;; "not ok - "*) notok "${line#not ok - }" ;;
+                    *) echo "    # miltertest: $line" ;; esac
+            done <"$tmp/mt.out"
+            if [ $st -eq 0 ]; then ok "miltertest $2 ran to its end"; else notok "miltertest $2 exited with status $st"; fi
+        }
+        export SOCK="unix:$sock"
 
-        # SIGHUP with a broken policy keeps the old one; with a good one reloads.
+        # 1. The test policy: negotiation, replies, header edits, log lines.
+        start_daemon "$here/policy.yaml" "$tmp/d1.log" --pidfile "$tmp/pid"
+        if [ "$(cat "$tmp/pid" 2>/dev/null)" = "$daemon_pid" ]; then ok "pidfile holds the daemon's PID"; else notok "pidfile"; fi
+        miltertest_run "$here/milter.lua" milter.lua
+        if grep -q 'MT4242: action=accept .*tag-invoice' "$tmp/d1.log"; then ok "daemon logged \"MT4242: action=accept ...tag-invoice\""
+        else notok "daemon log has no \"MT4242: action=accept ...tag-invoice\" line"; fi
+        if grep -q 'MT4242: action=reject-recipient rcpt=<secret@example.org> reply="550 5.1.1 No such user"' "$tmp/d1.log"
+        then ok "daemon logged the refused recipient"; else notok "daemon log has no refused-recipient line"; fi
+        if grep -q 'MT4243: action=reject .*block-evil-sender' "$tmp/d1.log"; then ok "daemon logged \"MT4243: action=reject ...\""
+        else notok "daemon log has no \"MT4243: action=reject\" line"; fi
+        stop_daemon TERM "$tmp/d1.log"
+        if [ ! -e "$tmp/pid" ]; then ok "pidfile removed at exit"; else notok "pidfile left at exit"; fi
+
+        # 2. Quarantine, body replacement, fail closed.
+        start_daemon "$here/policy-actions.yaml" "$tmp/d2.log"
+        miltertest_run "$here/actions.lua" actions.lua
+        if grep -q 'ACT3: action=tempfail error="smfi_replacebody failed"' "$tmp/d2.log"; then
+            ok "daemon logged the fail-closed tempfail"; else notok "no fail-closed tempfail line in the log"; fi
+        stop_daemon INT "$tmp/d2.log"
+
+        # 3. SIGHUP: an invalid policy is not taken; a valid one is, for new connections only.
         cp "$here/policy.yaml" "$tmp/policy.yaml"
-        "$daemon" -f --policy "$tmp/policy.yaml" --socket "unix:$sock" >"$tmp/daemon2.log" 2>&1 &
-        daemon_pid=$!
-        i=0
-        while ! grep -q starting "$tmp/daemon2.log" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+        sed 's/value: "yes"/value: "v2"/' "$here/policy.yaml" >"$tmp/policy-v2.yaml"
+        start_daemon "$tmp/policy.yaml" "$tmp/d3.log"
         cp "$here/bad-policy.yaml" "$tmp/policy.yaml"
-        kill -HUP "$daemon_pid"; sleep 0.5
-        if kill -0 "$daemon_pid" 2>/dev/null && grep -q 'keeping the policy in use' "$tmp/daemon2.log"; then
+        kill -HUP "$daemon_pid"
+        i=0
+        while ! grep -q 'keeping the policy' "$tmp/d3.log" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+        if kill -0 "$daemon_pid" 2>/dev/null && grep -q 'keeping the policy in use' "$tmp/d3.log"; then
             ok "SIGHUP with an invalid policy: still running, old policy kept"
         else notok "SIGHUP with an invalid policy"; fi
+        miltertest_run "$here/milter.lua" "milter.lua after a failed reload"
         cp "$here/policy.yaml" "$tmp/policy.yaml"
-        kill -HUP "$daemon_pid"; sleep 0.5
-        if kill -0 "$daemon_pid" 2>/dev/null && grep -q 'reloaded' "$tmp/daemon2.log"; then
-            ok "SIGHUP with a valid policy: reloaded"
-        else notok "SIGHUP with a valid policy"; fi
-        SOCK="unix:$sock" miltertest -s "$here/milter.lua" >"$tmp/mt2.out" 2>&1; st=$?
-        if [ $st -eq 0 ] && ! grep -q '^not ok' "$tmp/mt2.out"; then ok "milter conversation after two SIGHUPs"
-        else notok "milter conversation after two SIGHUPs (status $st)"; fi
-        kill -INT "$daemon_pid"; wait "$daemon_pid" 2>/dev/null; st=$?
-        daemon_pid=
-        if [ $st -eq 0 ]; then ok "SIGINT: the daemon exited with status 0"; else notok "SIGINT: exit status $st"; fi
-        sed 's/^/    # daemon: /' "$tmp/daemon2.log"
+        PID=$daemon_pid POLICY="$tmp/policy.yaml" V2="$tmp/policy-v2.yaml" LOG="$tmp/d3.log" \
+            miltertest_run "$here/reload.lua" reload.lua
+        stop_daemon TERM "$tmp/d3.log"
     else
         echo "# miltertest not installed: daemon conversation not tested"
     fi
