@@ -130,7 +130,11 @@ public struct TextMatcher: @unchecked Sendable {
         var compiled: [Regex<AnyRegexOutput>] = []
         for (i, p) in patterns.enumerated() {
             do {
-                compiled.append(try Regex(p))
+                let r = try Regex(p)
+                // Matching once lowers the expression now (it is otherwise done lazily on first
+                // use): a construct that only fails then is refused at load, not per message.
+                _ = try r.firstMatch(in: "")
+                compiled.append(r)
             } catch {
                 throw PatternError(pattern: p, index: i, message: TextMatcher.describe(error))
             }
