@@ -524,8 +524,7 @@ final class PolicyReader {
             }
         }
         // reject_recipient: per recipient, at RCPT, so the envelope only.
-        guard let (rr, rrNode) = actions.first(where: { if case .rejectRecipient = $0.0 { return true }; return false }) else { return }
-        _ = rr
+        guard let rrNode = actions.first(where: { $0.0.key == "reject_recipient" })?.1 else { return }
         for (a, n) in actions {
             switch a {
             case .addHeader, .removeAttachments:
