@@ -1,9 +1,10 @@
 /*
  * Test of libsealmilter.so through include/sealmilter.h alone.
  *
- *   capi_test POLICY BAD_POLICY
+ *   capi_test POLICY BAD_POLICY ACTIONS_POLICY
  *
- * POLICY is Tests/capi/policy.yaml, BAD_POLICY an invalid one. Prints one
+ * POLICY is Tests/capi/policy.yaml, BAD_POLICY an invalid one, ACTIONS_POLICY
+ * Tests/capi/policy-actions.yaml (quarantine, remove_attachments). Prints one
  * "ok - ..." or "not ok - ..." line per check, then "N passed, M failed".
  */
 #include "sealmilter.h"
@@ -292,7 +293,8 @@ static void test_errors(sealmilter_engine *e, const char *bad_policy)
     sealmilter_session_close(NULL);
     sealmilter_engine_release(NULL);
     sealmilter_free(NULL);
-    check(1, "abort/close/release/free(NULL) do not crash");
+    /* A crash above ends the program: run.sh reports its exit status. */
+    check(1, "abort/close/release/free(NULL) returned");
 
     /* NULL arguments on a real session. */
     s = NULL;
@@ -332,6 +334,86 @@ static void test_refcount(const char *policy)
     sealmilter_decision d = run_message(s, "REF1", &mail, &rok, &rsecret, &hdrs);
     check(d == SEALMILTER_ACCEPT && rsecret == SEALMILTER_REJECT,
           "session works after engine_release (eom %s, secret rcpt %s)", dname(d), dname(rsecret));
+    sealmilter_session_close(s);
+}
+
+/* Quarantine and the replacement body through sealmilter_session_body_read(). */
+static void test_actions(const char *policy)
+{
+    sealmilter_engine *e = NULL;
+    char *err = NULL;
+    if (sealmilter_engine_open(policy, &e, &err) != SEALMILTER_OK) {
+        check(0, "engine_open %s: %s", policy, err ? err : "");
+        sealmilter_free(err);
+        return;
+    }
+    unsigned mods = sealmilter_engine_modifications(e);
+    check((mods & SEALMILTER_MOD_QUARANTINE) && (mods & SEALMILTER_MOD_CHGBODY),
+          "actions policy: modifications include QUARANTINE and CHGBODY (0x%x)", mods);
+    check((sealmilter_engine_needs(e) & SEALMILTER_NEED_BODY) != 0, "actions policy: needs BODY");
+    sealmilter_session *s = NULL;
+    sealmilter_session_open(e, &s);
+    sealmilter_engine_release(e);
+
+    /* A message to hold. */
+    (void)sealmilter_session_mail_from(s, "<alice@example.org>");
+    (void)sealmilter_session_rcpt(s, "<bob@example.com>");
+    (void)sealmilter_session_header(s, "Subject", "please hold");
+    (void)sealmilter_session_end_of_headers(s);
+    (void)sealmilter_session_body(s, (const unsigned char *)"text\r\n", 6);
+    sealmilter_decision d = sealmilter_session_end_of_message(s);
+    const char *q = sealmilter_session_quarantine(s);
+    check(d == SEALMILTER_ACCEPT && streq(q, "held for review"), "quarantine: %s, reason \"%s\"", dname(d),
+          q ? q : "(null)");
+    check(sealmilter_session_body_replaced(s) == 0, "quarantine: body not replaced");
+    check(contains(sealmilter_session_log(s), "hold-for-review"), "quarantine: log names the rule: %s",
+          sealmilter_session_log(s));
+
+    /* A message with an .exe attachment: the body is replaced without it. */
+    static const char body[] =
+        "--b1\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n"
+        "--b1\r\nContent-Type: application/octet-stream; name=\"tool.exe\"\r\n"
+        "Content-Disposition: attachment; filename=\"tool.exe\"\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\n"
+        "TVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAgAAAAA==\r\n"
+        "--b1--\r\n";
+    (void)sealmilter_session_mail_from(s, "<alice@example.org>");
+    (void)sealmilter_session_rcpt(s, "<bob@example.com>");
+    (void)sealmilter_session_header(s, "Subject", "tool");
+    (void)sealmilter_session_header(s, "MIME-Version", "1.0");
+    (void)sealmilter_session_header(s, "Content-Type", "multipart/mixed; boundary=\"b1\"");
+    (void)sealmilter_session_end_of_headers(s);
+    size_t len = strlen(body);
+    for (size_t off = 0; off < len; off += 37) /* small chunks, cut anywhere */
+        (void)sealmilter_session_body(s, (const unsigned char *)body + off, len - off < 37 ? len - off : 37);
+    d = sealmilter_session_end_of_message(s);
+    check(d == SEALMILTER_ACCEPT, "exe message: end_of_message -> %s", dname(d));
+    check(sealmilter_session_body_replaced(s) == 1, "exe message: body replaced");
+    char *out = NULL;
+    size_t total = 0, chunks = 0;
+    int rc = SEALMILTER_OK;
+    for (;;) {
+        const unsigned char *data = NULL;
+        size_t n = 0;
+        rc = sealmilter_session_body_read(s, &data, &n);
+        if (rc != SEALMILTER_OK || n == 0 || chunks > 100000)
+            break;
+        char *grown = realloc(out, total + n + 1);
+        if (grown == NULL)
+            break;
+        out = grown;
+        memcpy(out + total, data, n);
+        total += n;
+        out[total] = '\0';
+        chunks++;
+    }
+    check(rc == SEALMILTER_OK && total > 0, "exe message: body_read gave %zu bytes in %zu chunk(s)", total, chunks);
+    check(contains(out, "See attached.") && !contains(out, "TVqQAAMAAAAEAAAA"),
+          "exe message: the new body keeps the text and drops the attachment");
+    const unsigned char *data = (const unsigned char *)"x";
+    size_t n = 1;
+    check(sealmilter_session_body_read(s, &data, &n) == SEALMILTER_OK && n == 0, "exe message: body_read after the end -> len 0");
+    free(out);
     sealmilter_session_close(s);
 }
 
@@ -381,8 +463,8 @@ static void test_threads(sealmilter_engine *e)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s POLICY BAD_POLICY\n", argv[0]);
+    if (argc != 4) {
+        fprintf(stderr, "usage: %s POLICY BAD_POLICY ACTIONS_POLICY\n", argv[0]);
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -397,6 +479,7 @@ int main(int argc, char **argv)
         test_message(e);
         test_errors(e, argv[2]);
         test_refcount(argv[1]);
+        test_actions(argv[3]);
         test_threads(e);
         sealmilter_engine_release(e);
     }

@@ -25,7 +25,7 @@ gcc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g -I"$root/include" \
     || { echo "not ok - capi_test.c does not compile"; echo "0 passed, 1 failed"; exit 1; }
 
 out="$tmp/capi.out"
-"$tmp/capi_test" "$here/policy.yaml" "$here/bad-policy.yaml" >"$out" 2>&1
+"$tmp/capi_test" "$here/policy.yaml" "$here/bad-policy.yaml" "$here/policy-actions.yaml" >"$out" 2>&1
 status=$?
 grep -v -E '^[0-9]+ passed, [0-9]+ failed$' "$out"
 passed=$(grep -c '^ok - ' "$out")
