@@ -181,6 +181,46 @@ struct SnifferTests {
         expectKinds(pdf + filler + armor, octet, kinds(.pdfEncrypted), "octet-stream part: no armor search")
     }
 
+    @Test func everyPrefixIsHandled() {
+        // Truncated samples never trap, and once a prefix is flagged every longer one is too.
+        let ber: [UInt8] = [0x30, 0x80, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x02,
+                            0xA0, 0x80, 0x30, 0x80, 0x02, 0x01, 0x01, 0x31, 0x0D, 0x30, 0x0B, 0x06, 0x09,
+                            0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
+                            0x30, 0x80, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x01,
+                            0xA0, 0x80, 0x24, 0x80, 0x04, 0x02, 0x68, 0x69, 0x00, 0x00]
+        let zip: [UInt8] = [0x50, 0x4B, 0x03, 0x04, 20, 0, 0, 0, 8, 0] + [UInt8](repeating: 0, count: 8)
+            + [3, 0, 0, 0, 3, 0, 0, 0, 1, 0, 0, 0] + Array("a".utf8) + [1, 2, 3]
+            + [0x50, 0x4B, 0x03, 0x04, 20, 0, 1, 0, 8, 0] + [UInt8](repeating: 0, count: 8)
+            + [3, 0, 0, 0, 3, 0, 0, 0, 1, 0, 0, 0] + Array("b".utf8) + [4, 5, 6]
+        let pdf = Array("%PDF-1.4\ntrailer << /Encrypt 3 0 R >>\n".utf8)
+        for (sample, kind) in [(ber, UnscannableKind.smimeOpaqueSigned), (zip, .zipEncrypted), (pdf, .pdfEncrypted)] {
+            var flaggedAt: Int?
+            for n in 0...sample.count {
+                let got = sniff(Array(sample.prefix(n)), octet, split: .fixed(3)).found
+                #expect(got == [] || got == kinds(kind))
+                if got != [], flaggedAt == nil { flaggedAt = n }
+                if let at = flaggedAt { #expect(got == kinds(kind), "prefix \(n) after flagged at \(at)") }
+            }
+            #expect(flaggedAt != nil && flaggedAt! < sample.count + 1)
+        }
+    }
+
+    @Test func emptyFeedsAndFeedsAfterTheEnd() {
+        var s = ContentSniffer(label: plainText, maxBytes: 100)
+        let armor = Array("-----BEGIN PGP MESSAGE-----\n".utf8)
+        s.feed(UnsafeRawBufferPointer(start: nil, count: 0))
+        #expect(s.wantsMore)
+        s.finish()
+        #expect(!s.wantsMore && s.found == [])
+        armor.withUnsafeBytes { s.feed($0) }
+        #expect(s.found == [], "bytes after finish() are ignored")
+        var none = ContentSniffer(label: plainText, maxBytes: 0)
+        #expect(!none.wantsMore)
+        armor.withUnsafeBytes { none.feed($0) }
+        none.finish()
+        #expect(none.found == [])
+    }
+
     @Test func cmsTruncatedAndLookalikes() {
         let envelopedHead: [UInt8] = [0x30, 0x80, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x03, 0xA0, 0x80, 0x30, 0x80]
         expectKinds(envelopedHead + Self.noise(200, seed: 3), octet, kinds(.smimeEnveloped), "BER enveloped head")

@@ -23,6 +23,11 @@ struct ToolSampleTests {
             return try d.read(out)
         }
         let enveloped = try cms(["-encrypt", "-aes-256-cbc", "c.pem"], "env.der")
+        // An RSA recipient too (key transport rather than key agreement).
+        try d.run("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=rsa",
+                              "-keyout", "rk.pem", "-out", "rc.pem", "-days", "2"])
+        try d.run("openssl", ["cms", "-encrypt", "-aes128", "-in", "m.txt", "-outform", "DER", "-out", "rsa.der", "rc.pem"])
+        expectKinds(try d.read("rsa.der"), octet, kinds(.smimeEnveloped), "enveloped for an RSA recipient")
         let envelopedBER = try cms(["-encrypt", "-stream", "-aes-256-cbc", "c.pem"], "envs.der")
         let auth = try cms(["-encrypt", "-aes-256-gcm", "c.pem"], "auth.der")
         let authBER = try cms(["-encrypt", "-stream", "-aes-256-gcm", "c.pem"], "auths.der")
@@ -150,6 +155,9 @@ struct ToolSampleTests {
         // A first entry streamed from stdin (ZIP64 sizes unknown in its local header), then an encrypted one.
         try d.sh("cat b.bin | zip -q streamed.zip -")
         try d.run("zip", ["-q", "-e", "-P", "pass", "streamed.zip", "a.txt"])
+        // Encrypted, written to a pipe (data descriptors), and a plain archive written by 7z.
+        try d.sh("zip -q -e -P pass - a.txt b.bin | cat > piped.zip")
+        try d.run("7z", ["a", "-tzip", "plain7z.zip", "a.txt", "b.bin"])
         // Written to a non-seekable stream: every entry has bit 3 and zero sizes.
         try d.run("python3", ["-c", """
             import zipfile
@@ -178,6 +186,10 @@ struct ToolSampleTests {
             expectKinds(bytes, PartLabel(mediaType: "application/zip", filename: "x.zip"), kinds(.zipEncrypted), "\(what) zip as application/zip")
             expectKinds(bytes, mislabelled, kinds(.zipEncrypted), "\(what) zip as text/plain report.txt")
         }
+        let piped = try d.read("piped.zip")
+        #expect(piped[6] & 9 == 9, "piped entry: encrypted with a data descriptor")
+        expectKinds(piped, octet, kinds(.zipEncrypted), "piped encrypted zip")
+        expectKinds(try d.read("plain7z.zip"), octet, [], "plain zip written by 7z")
         expectKinds(plain, octet, [], "plain zip")
         expectKinds(descriptor, octet, [], "plain zip with data descriptors")
         // The walk stops at the first encrypted local header: the first entry's data is skipped,
