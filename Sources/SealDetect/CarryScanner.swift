@@ -14,7 +14,8 @@ enum MatchVerdict {
     case needMore
 }
 
-/// Finds a fixed needle in a stream fed in chunks of any size, with `memmem`.
+/// Finds a fixed needle in a stream fed in chunks of any size: `memchr` for one rare byte of
+/// the needle, then `memcmp` (Glibc does not export `memmem` to Swift without `_GNU_SOURCE`).
 ///
 /// It keeps the last ``capacity`` bytes of the stream (a fixed inline carry, no heap), so an
 /// occurrence that straddles a chunk edge is found in the small junction of carry and the

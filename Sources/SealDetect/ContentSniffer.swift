@@ -19,7 +19,7 @@
 ///   bytes contain exactly `<meta name="sealmilter-envelope"`.
 ///
 /// Nothing is allocated per byte or per chunk: carries across chunk edges are fixed inline
-/// buffers and the scans use `memmem`.
+/// buffers and the scans use `memchr` and `memcmp` over the raw chunks.
 public struct ContentSniffer: Sendable {
     public private(set) var found: UnscannableSet = []
     /// Whether more decoded bytes could still change ``found``.
