@@ -12,6 +12,9 @@ public enum UnscannableKind: String, CaseIterable, Sendable, Codable {
     case zipEncrypted = "zip-encrypted"
     case pdfEncrypted = "pdf-encrypted"
     case officeEncrypted = "office-encrypted"
+    /// One of Sealmilter's own envelopes. Provisional definition (the envelope format is
+    /// specified later): a `text/html` part, or a part named `*.html`/`*.htm`, whose first
+    /// 4096 decoded bytes contain `<meta name="sealmilter-envelope"` exactly.
     case sealmilterEnvelope = "sealmilter-envelope"
 
     var bit: UInt16 { UInt16(1) << UInt16(Self.allCases.firstIndex(of: self)!) }
