@@ -64,10 +64,18 @@ if [ "$WITH_SWIFT" = 1 ]; then
 fi
 
 # ---- corpus ----------------------------------------------------------------
+# The default corpus is regenerated when the generator or TOTAL_MB changed.
+STAMP_WANT="$(sha256sum < "$BENCH/make_corpus.py" | cut -d' ' -f1) total_mb=$TOTAL_MB"
+if [ "$CORPUS" = "$OUT/corpus" ] && [ -f "$CORPUS/SHA256SUMS" ] && [ "$(cat "$CORPUS/.stamp" 2>/dev/null)" != "$STAMP_WANT" ]; then
+    log "corpus was made by another generator version or size: regenerating"
+    rm -rf "$CORPUS"
+fi
 if [ ! -f "$CORPUS/SHA256SUMS" ]; then
     log "generating corpus ($TOTAL_MB MB) in $CORPUS"
     python3 "$BENCH/make_corpus.py" "$CORPUS" --total-mb "$TOTAL_MB" >&2
+    echo "$STAMP_WANT" > "$CORPUS/.stamp"
 fi
+(cd "$CORPUS" && sha256sum -c --quiet SHA256SUMS) || { log "corpus files do not match $CORPUS/SHA256SUMS"; exit 1; }
 mapfile -t FILES < <(find "$CORPUS" -maxdepth 1 -name '*.eml' -type f | LC_ALL=C sort)
 [ "${#FILES[@]}" -gt 0 ] || { log "no *.eml files in $CORPUS"; exit 1; }
 log "corpus: ${#FILES[@]} files, $(du -sh "$CORPUS" | cut -f1)"
