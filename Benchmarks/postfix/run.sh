@@ -13,16 +13,16 @@
 # (msg/s) and ratios to Postfix alone; raw figures go to $BENCH_OUT (default
 # ./postfix-bench.csv).
 #
-# Environment: BENCH_MSGS_8 (default 2000), BENCH_MSGS_1 (default 600), BENCH_SIZE
+# Environment: BENCH_MSGS_8 (default 3000), BENCH_MSGS_1 (default 1000), BENCH_SIZE
 # (4096), BENCH_INET_PORT (10027), BENCH_REUSE=1 to send all messages of a session
 # over one SMTP connection (smtp-source -d) instead of one connection per message.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 DAEMON=${1:?usage: run.sh DAEMON [ROUNDS]}
-ROUNDS=${2:-3}
-M8=${BENCH_MSGS_8:-2000}
-M1=${BENCH_MSGS_1:-600}
+ROUNDS=${2:-5}
+M8=${BENCH_MSGS_8:-3000}
+M1=${BENCH_MSGS_1:-1000}
 SIZE=${BENCH_SIZE:-4096}
 IPORT=${BENCH_INET_PORT:-10027}
 OUT=${BENCH_OUT:-$PWD/postfix-bench.csv}
@@ -78,7 +78,15 @@ spec_of() {
     esac
 }
 
-echo "config,sessions,round,messages,seconds,msg_per_s,failed_replies" > "$OUT"
+TCK=$(getconf CLK_TCK)
+# CPU time (user+system, in ms) the daemon serving configuration $1 has used so far.
+daemon_cpu_ms() {
+    local pid
+    case $1 in unix) pid=${PIDS[0]} ;; inet) pid=${PIDS[1]} ;; *) echo 0; return ;; esac
+    awk -v t="$TCK" '{ sub(/^.*\) /, ""); print ($12 + $13) * 1000 / t }' "/proc/$pid/stat"
+}
+
+echo "config,sessions,round,messages,seconds,msg_per_s,failed_replies,daemon_cpu_ms" > "$OUT"
 echo "# Postfix $(postconf -dh mail_version), $(nproc) CPUs, body $SIZE bytes, rounds $ROUNDS, daemon $DAEMON" >&2
 for round in $(seq 1 "$ROUNDS"); do
     for s in 1 8; do
@@ -87,22 +95,31 @@ for round in $(seq 1 "$ROUNDS"); do
             pfh_milter "$(spec_of $cfg)"
             drain; sleep 0.5
             before=$(grep -c 'milter-reject\|reject:' "$W/log/maillog" 2>/dev/null)
+            c0=$(daemon_cpu_ms $cfg)
             t0=$(date +%s.%N)
             smtp-source "${REUSE[@]}" -s "$s" -l "$SIZE" -m "$m" -f bench@ext.test -t sink@int.test \
                 -M client.bench.test "127.0.0.1:$PFH_SMTP_PORT" >"$W/log/source.log" 2>&1
             rc=$?
             t1=$(date +%s.%N)
+            c1=$(daemon_cpu_ms $cfg)
             after=$(grep -c 'milter-reject\|reject:' "$W/log/maillog" 2>/dev/null)
             secs=$(echo "$t1 - $t0" | bc -l)
             rate=$(echo "$m / $secs" | bc -l)
             bad=$((after - before)); [ "$rc" != 0 ] && bad="exit$rc"
-            printf '%s,%s,%s,%s,%.3f,%.1f,%s\n' "$cfg" "$s" "$round" "$m" "$secs" "$rate" "$bad" >> "$OUT"
+            cpu=$(echo "$c1 - $c0" | bc -l)
+            printf '%s,%s,%s,%s,%.3f,%.1f,%s,%.0f\n' "$cfg" "$s" "$round" "$m" "$secs" "$rate" "$bad" "$cpu" >> "$OUT"
             printf '# round %s sessions %s %-7s %6.1f msg/s (%s msgs in %.2f s)%s\n' "$round" "$s" "$cfg" "$rate" "$m" "$secs" \
                 "$([ "$bad" != 0 ] && echo " — failures: $bad; $(tail -1 "$W/log/source.log")")" >&2
         done
     done
 done
 drain
+# The milter path really was taken: each daemon logged one decision per message.
+for k in unix inet; do
+    echo "# sealmilterd ($k) logged $(grep -c ': action=' "$W/log/daemon-$k.log") decisions; expected $((ROUNDS * (M1 + M8)))" >&2
+done
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "# load average at the end: $load" >&2
 
 python3 - "$OUT" <<'EOF'
 import csv, statistics, sys
@@ -120,6 +137,17 @@ for s in ("1", "8"):
     print(f"| {s} | {f(p)} | {f(u)} | {u[0]/p[0]:.0%} | {f(i)} | {i[0]/p[0]:.0%} | {i[0]/u[0]:.0%} |")
 n = med["postfix", "1"][3]
 print(f"\nMedians of {n} interleaved rounds (min–max in brackets).")
+cpu = {}
+for cfg in ("unix", "inet"):
+    for s in ("1", "8"):
+        v = [float(r["daemon_cpu_ms"]) * 1000 / float(r["messages"]) for r in rows if r["config"] == cfg and r["sessions"] == s]
+        cpu[cfg, s] = statistics.median(v) if v else 0
+print()
+print("| sessions | sealmilterd CPU per message, unix (µs) | inet (µs) |")
+print("|---:|---:|---:|")
+for s in ("1", "8"):
+    print(f"| {s} | {cpu['unix', s]:.0f} | {cpu['inet', s]:.0f} |")
+
 bad = [r for r in rows if r["failed_replies"] not in ("0",)]
 if bad:
     print(f"WARNING: {len(bad)} runs saw rejected messages or smtp-source errors: " + ", ".join(f"{r['config']}/{r['sessions']}/r{r['round']}={r['failed_replies']}" for r in bad))
