@@ -241,6 +241,14 @@ static sfsistat decide(SMFICTX *ctx, struct conn *c, sealmilter_decision d, int 
     return fail(ctx, c, "unknown decision from the engine");
 }
 
+/* Decisions at CONNECT and HELO. There, SMFIS_ACCEPT would accept every message
+ * of the connection unfiltered (forged X-Sealmilter-* fields included), while
+ * the engine's ACCEPT is about one message: go on instead. */
+static sfsistat connection_stage(SMFICTX *ctx, struct conn *c, sealmilter_decision d)
+{
+    return d == SEALMILTER_ACCEPT ? SMFIS_CONTINUE : decide(ctx, c, d, 0);
+}
+
 /* ---- Callbacks ------------------------------------------------------------ */
 
 static unsigned long mods_to_actions(unsigned mods)
@@ -347,7 +355,7 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
         if (m != NULL)
             snprintf(addr, sizeof addr, "%s", m);
     }
-    return decide(ctx, c, sealmilter_session_connect(c->s, hostname, addr[0] ? addr : NULL), 0);
+    return connection_stage(ctx, c, sealmilter_session_connect(c->s, hostname, addr[0] ? addr : NULL));
 }
 
 static sfsistat cb_helo(SMFICTX *ctx, char *helo)
@@ -357,7 +365,7 @@ static sfsistat cb_helo(SMFICTX *ctx, char *helo)
         return SMFIS_TEMPFAIL;
     if (pass_macros(ctx, c, helo_macros) != 0)
         return fail(ctx, c, "helo macros");
-    return decide(ctx, c, sealmilter_session_helo(c->s, helo ? helo : ""), 0);
+    return connection_stage(ctx, c, sealmilter_session_helo(c->s, helo ? helo : ""));
 }
 
 static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
