@@ -181,6 +181,29 @@ struct SnifferTests {
         expectKinds(pdf + filler + armor, octet, kinds(.pdfEncrypted), "octet-stream part: no armor search")
     }
 
+    @Test func oleDirectoryEntryMustBeAligned() {
+        // A 512-byte header, then 128-byte directory entries: name (UTF-16LE, 64 bytes),
+        // name length in bytes with the terminator (+64), object type (+66, 2 = stream).
+        func entry(_ name: String, type: UInt8) -> [UInt8] {
+            var e: [UInt8] = Array(name.utf8).flatMap { [$0, UInt8(0)] } + [0, 0]
+            let length = e.count
+            e += [UInt8](repeating: 0, count: 64 - e.count)
+            e += [UInt8(length), 0, type] + [UInt8](repeating: 0xFF, count: 128 - 67)
+            return e
+        }
+        let header: [UInt8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1] + [UInt8](repeating: 0, count: 504)
+        let root = entry("Root Entry", type: 5)
+        let label = PartLabel(mediaType: "application/msword")
+        expectKinds(header + root + entry("EncryptionInfo", type: 2) + Self.noise(2000, seed: 8), label,
+                    kinds(.officeEncrypted), "aligned entry")
+        expectKinds(header + [0] + root + entry("EncryptionInfo", type: 2) + Self.noise(2000, seed: 8), label,
+                    [], "entry one byte off")
+        expectKinds(header + root + entry("EncryptionInfo", type: 2) + Self.noise(2000, seed: 8), octet,
+                    kinds(.officeEncrypted), "whatever the label")
+        expectKinds(header + root + entry("EncryptedPackage", type: 2), label, [], "other stream names")
+        expectKinds(Array(header.dropFirst()) + [0] + root + entry("EncryptionInfo", type: 2), label, [], "not an OLE file")
+    }
+
     @Test func everyPrefixIsHandled() {
         // Truncated samples never trap, and once a prefix is flagged every longer one is too.
         let ber: [UInt8] = [0x30, 0x80, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x02,
