@@ -10,8 +10,8 @@ import Glibc
 ///
 /// Memory is bounded whatever the message size: the parser keeps the part table
 /// (bounded by ``ParserLimits/maxParts``), one header field (bounded by
-/// ``ParserLimits/maxHeaderBytes``), a carry of fewer than a hundred bytes across
-/// chunk edges and a fixed decode buffer. It never copies body chunks: content is
+/// ``ParserLimits/maxHeaderBytes``), a carry of at most one delimiter line's worth
+/// of bytes across chunk edges and a fixed decode buffer. It never copies body chunks: content is
 /// scanned in place for delimiter lines with `memchr` and handed to the decoder
 /// (or, for 7bit/8bit/binary parts, straight to the handler).
 ///
@@ -69,6 +69,7 @@ public final class MIMEParser {
     private var lineOffset: Int64 = 0
     private var field: [UInt8] = []
     private var fieldsInSection = 0
+    private var lastHeaderLineLength = 0
 
     // Carry across chunk edges (an undecided delimiter candidate)
     private var carry: [UInt8] = []
@@ -147,7 +148,7 @@ public final class MIMEParser {
             if !line.isEmpty { headerLineComplete(final: true) }
             if mode == .headers {
                 flushField()
-                endHeaderSection(at: lineOffset + Int64(line.count))
+                endHeaderSection(at: streamPos)   // all input was consumed into the header section
             }
         }
         let end = rel(streamPos)
@@ -164,7 +165,7 @@ public final class MIMEParser {
         var start = 0
         if !carry.isEmpty {
             let old = carry.count
-            let take = min(chunk.count, maxDelimiter + 8)
+            let take = min(chunk.count, maxDelimiter + MIMEParser.maxDelimiterPadding + 8)
             carry.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[0..<take]))
             let base = carryBase
             let consumed = carry.withUnsafeBytes { process($0, base: base, final: false) }
@@ -232,7 +233,18 @@ public final class MIMEParser {
             let end = lf.map { UnsafeRawPointer($0).assumingMemoryBound(to: UInt8.self) - p + 1 } ?? n
             let room = limits.maxHeaderBytes + 2 - line.count
             if room > 0 { line.append(contentsOf: UnsafeBufferPointer(start: p + i, count: min(room, end - i))) }
-            else { exceed(.headerBytes) }
+            if end - i > room {
+                if overlongLineIsContent() {
+                    // A non-header line ends the section whatever its length: it is
+                    // content and must not be truncated. The rest follows as content.
+                    i += max(room, 0)
+                    rawLinesSeen += 1
+                    flushField()
+                    reinjectLine(endingHeaders: true)
+                    continue
+                }
+                exceed(.headerBytes)
+            }
             i = end
             if lf != nil { headerLineComplete(final: false) }
         }
@@ -251,6 +263,7 @@ public final class MIMEParser {
             return
         }
         let first = line[0]
+        defer { lastHeaderLineLength = len }
         if first == 32 || first == 9 {
             if !field.isEmpty {
                 if field.count + line.count > limits.maxHeaderBytes { exceed(.headerBytes) }
@@ -259,14 +272,32 @@ public final class MIMEParser {
             line.removeAll(keepingCapacity: true)
             return
         }
+        if inTopHeaders && rawLinesSeen == 1 && line.starts(with: [0xEF, 0xBB, 0xBF]) {
+            line.removeFirst(3)                     // a UTF-8 byte order mark before the first field
+            rawLinesSeen = 0
+            headerLineComplete(final: final)
+            return
+        }
         if inTopHeaders && rawLinesSeen == 1 && line.starts(with: Array("From ".utf8)) {
             line.removeAll(keepingCapacity: true)   // mbox separator line
             return
         }
         if len >= 2 && first == 45 && line[1] == 45 && matchesOpenDelimiter(line, len) {
-            // A delimiter inside a header section: the part had no body.
             flushField()
-            reinjectLineAsContent()
+            let p = headerPart
+            if fieldsInSection == 0 && p == parts.count - 1 && parts[p].delimiterOffset != nil, let parent = parts[p].parent {
+                // Two delimiters in a row: no part between them (as GMime and
+                // Python's email read it). The delimiter belongs to the parent.
+                parts.removeLast()
+                parts[parent].childCount -= 1
+                leaf = -1
+                mode = .content
+                atLineStart = true
+                reinjectLine(endingHeaders: false)
+            } else {
+                // A delimiter inside a header section: the part had no body.
+                reinjectLine(endingHeaders: true)
+            }
             return
         }
         var colon = -1
@@ -281,17 +312,51 @@ public final class MIMEParser {
             line.removeAll(keepingCapacity: true)
             return
         }
+        // A line with no space and no colon right after an overlong line: a long
+        // field wrapped without the leading white space (seen from some MTAs).
+        if !field.isEmpty && lastHeaderLineLength > 200 && !line[0..<len].contains(32) && !line[0..<len].contains(9) {
+            if field.count + line.count > limits.maxHeaderBytes { exceed(.headerBytes) }
+            else { field += line }
+            lastHeaderLineLength = len
+            line.removeAll(keepingCapacity: true)
+            return
+        }
         // Not a header line: the header section ends and this line is content.
         flushField()
-        reinjectLineAsContent()
+        reinjectLine(endingHeaders: true)
     }
 
-    private func reinjectLineAsContent() {
+    /// Whether a header-section line that outgrew the field limit will end the
+    /// section (it is not a field, a continuation, a delimiter, the mbox `From `
+    /// line or a wrapped long field), decided on its first bytes as
+    /// ``headerLineComplete(final:)`` would decide on the whole line.
+    private func overlongLineIsContent() -> Bool {
+        guard let first = line.first, first != 32, first != 9 else { return false }
+        if line.count >= 2 && first == 45 && line[1] == 45 { return false }
+        if inTopHeaders && rawLinesSeen == 0 && (line.starts(with: "From ".utf8) || line.starts(with: [0xEF, 0xBB, 0xBF])) { return false }
+        var colon = -1
+        for k in 0..<line.count {
+            let c = line[k]
+            if c == 58 { colon = k; break }
+            if c <= 32 || c >= 127 { break }
+        }
+        if colon > 0 { return false }
+        if !field.isEmpty && lastHeaderLineLength > 200 && !line.contains(32) && !line.contains(9) { return false }
+        return true
+    }
+
+    /// Processes the complete line in `line` as content, after ending the header
+    /// section when asked.
+    private func reinjectLine(endingHeaders: Bool) {
         let l = line
         let off = lineOffset
         line.removeAll(keepingCapacity: true)
-        endHeaderSection(at: off)
-        if mode == .headers { line = l; lineOffset = off; return }  // a nested message's header section starts here
+        if endingHeaders { endHeaderSection(at: off) }
+        if mode == .headers {  // a nested message's header section starts here
+            line = l; lineOffset = off
+            headerLineComplete(final: false)
+            return
+        }
         let savedBase = bufferBase
         l.withUnsafeBytes { b in
             var consumed = 0
@@ -462,7 +527,8 @@ public final class MIMEParser {
     /// Scans content from `i0` for delimiter lines; hands content to the current
     /// leaf. Returns where it stopped: at `n`, after a delimiter token (mode is then
     /// `.skipLine`), or at the line break of an undecided candidate.
-    private func consumeContent(_ p: UnsafePointer<UInt8>, _ n: Int, _ i0: Int, final: Bool) -> Int {
+    private func consumeContent(_ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int, final: Bool) -> Int {
+        var i0 = start
         if maxDelimiter == 0 {
             emit(p + i0, n - i0)
             atLineStart = p[n - 1] == 10
@@ -502,6 +568,11 @@ public final class MIMEParser {
             }
             guard let m = matched else { search = d + 1; continue }
             if !m.close && parts.count >= limits.maxParts {
+                // The delimiter stays content; what precedes it goes out first so
+                // that reports keep stream order whatever the chunking.
+                emit(p + i0, d - i0)
+                i0 = d
+                atLineStart = true
                 exceed(.parts)
                 search = d + 1
                 continue
@@ -516,24 +587,33 @@ public final class MIMEParser {
 
     private enum DelimiterMatch { case match(close: Bool, length: Int), needMore }
 
-    /// Whether the bytes at `p` start `delim` as a delimiter line: `--boundary`
-    /// followed by `--`, white space or a line end (or the end of input when final).
+    /// Linear white space allowed after a delimiter before the decision is taken
+    /// without seeing the line end (bounds the carry).
+    private static let maxDelimiterPadding = 64
+
+    /// Whether the bytes at `p` start `delim` as a delimiter line: `--boundary`,
+    /// optionally `--`, then only spaces/tabs up to the line end (or the end of input
+    /// when final), as RFC 2046 §5.1.1 and GMime have it: `--b text` is content.
     private func delimiterMatch(_ p: UnsafePointer<UInt8>, _ avail: Int, _ delim: [UInt8], final: Bool) -> DelimiterMatch? {
         let dl = delim.count
         let cmp = min(avail, dl)
         let same = delim.withUnsafeBufferPointer { memcmp(p, $0.baseAddress!, cmp) == 0 }
         if !same { return nil }
-        if avail < dl + 1 {
-            if avail == dl && final { return .match(close: false, length: dl) }
-            return final ? nil : .needMore
+        if avail < dl { return final ? nil : .needMore }
+        var j = dl
+        var close = false
+        if j < avail && p[j] == 45 {
+            if j + 1 >= avail { return final ? nil : .needMore }
+            if p[j + 1] != 45 { return nil }
+            close = true
+            j += 2
         }
-        let c = p[dl]
-        if c == 45 {
-            if avail < dl + 2 { return final ? .match(close: false, length: dl) : .needMore }
-            if p[dl + 1] == 45 { return .match(close: true, length: dl + 2) }
-            return nil
-        }
-        if c == 32 || c == 9 || c == 13 || c == 10 { return .match(close: false, length: dl) }
+        let length = j
+        let limit = j + MIMEParser.maxDelimiterPadding
+        while j < avail && j < limit && (p[j] == 32 || p[j] == 9) { j += 1 }
+        if j == limit { return .match(close: close, length: length) }
+        if j == avail { return final ? .match(close: close, length: length) : .needMore }
+        if p[j] == 13 || p[j] == 10 { return .match(close: close, length: length) }
         return nil
     }
 

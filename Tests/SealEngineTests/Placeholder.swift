@@ -1,3 +1,0 @@
-import Testing
-@testable import SealEngine
-@Test func moduleLinks() {}
