@@ -101,6 +101,8 @@ delivered() {
     SINKFILE=$f
 }
 tok() { echo "e2e-$1-$$-$RANDOM$RANDOM"; }
+# data_reply NAME — the server's reply to the end of data ("." line) in swaks output NAME.
+data_reply() { awk '/^ [-~]> \.$/ { getline; sub(/^<[-~*]+ +/, ""); print; exit }' "$W/out/$1"; }
 
 # ---------------------------------------------------------------------------
 note "work directory $W"
@@ -192,12 +194,12 @@ if want e; then
     send e1 --from eve@ext.test --to bob@int.test --data "@$W/msgs/e1.eml"
     if grep -q '^<\*\* *550 5\.7\.1 .*e2e reject' "$W/out/e1" && [ -z "$(queued_id e1)" ]; then
         ok "e reject: client sees $(grep -m1 '^<\*\* *550' "$W/out/e1" | sed 's/^<\*\* *//')"
-    else notok "e reject" "expected '550 5.7.1 ... e2e reject', got: $(grep -E '^<(\*\*|-) +[0-9]{3} ' "$W/out/e1" | tail -1)"; fi
+    else notok "e reject" "expected '550 5.7.1 ... e2e reject', reply to end of data: '$(data_reply e1)'"; fi
     T=$(tok tempfail); simple_msg "$W/msgs/e2.eml" "$T" "E2E-TEMPFAIL please"
     send e2 --from eve@ext.test --to bob@int.test --data "@$W/msgs/e2.eml"
     if grep -q '^<\*\* *451 4\.7\.1 .*e2e tempfail' "$W/out/e2" && [ -z "$(queued_id e2)" ]; then
         ok "e tempfail: client sees $(grep -m1 '^<\*\* *451' "$W/out/e2" | sed 's/^<\*\* *//')"
-    else notok "e tempfail" "expected '451 4.7.1 ... e2e tempfail', got: $(grep -E '^<(\*\*|-) +[0-9]{3} ' "$W/out/e2" | tail -1)"; fi
+    else notok "e tempfail" "expected '451 4.7.1 ... e2e tempfail', reply to end of data: '$(data_reply e2)'"; fi
 fi
 
 # (f) one recipient rejected at RCPT, the others delivered -----------------------------------
@@ -265,16 +267,20 @@ if want i && [ "$DAEMON" != none ]; then
     if [ -n "$DAEMON_PID" ] && kill -9 "$DAEMON_PID" 2>/dev/null; then wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=; killed=1; fi
     touch "$W/i.go"; wait "$cpid"
     first=$(tail -1 "$W/out/i1")
+    # while the daemon is down, the client tries again: refused with 4xx, it keeps the message
+    send i1b --from eve@ext.test --to bob@int.test --data "@$W/msgs/i.eml"
+    down=$(grep -E '^<\*\* +[0-9]{3} ' "$W/out/i1b" | head -1 | sed 's/^<\*\* *//')
     start_daemon || true
     # the client retries, as a real one would after a 4xx
     send i2 --from eve@ext.test --to bob@int.test --data "@$W/msgs/i.eml"
     if [ -z "$killed" ]; then notok "i SIGKILL mid-transaction" "no daemon to kill"
     elif [[ "$first" != 4* ]]; then notok "i SIGKILL mid-transaction" "expected a 4xx after the kill, got '$first'"
+    elif [[ "$down" != 4* ]] || [ -n "$(queued_id i1b)" ]; then notok "i SIGKILL mid-transaction" "with the daemon down expected 4xx and nothing queued, got '$down' $(queued_id i1b)"
     elif ! delivered i2 "$T_I"; then notok "i SIGKILL mid-transaction" "retry after restart: $WHY"
     else
         sleep 2
         n=$(pfh_sink_find "$T_I" | wc -l)
-        if [ "$n" = 1 ]; then ok "i SIGKILL mid-transaction (client got '$first'; retry after restart delivered exactly once)"
+        if [ "$n" = 1 ]; then ok "i SIGKILL mid-transaction (client got '$first'; daemon down: '$down'; retry after restart delivered exactly once)"
         else notok "i SIGKILL mid-transaction" "delivered $n times"; fi
     fi
 fi
