@@ -29,7 +29,7 @@ cp "$HERE/policy.yaml" "$W/policy.yaml"
 SOCK=$W/sealmilter.sock
 "$DAEMON" --socket "unix:$SOCK" --policy "$W/policy.yaml" --foreground >"$W/daemon.log" 2>&1 &
 PID=$!
-for i in $(seq 1 100); do
+for i in $(seq 1 300); do
     [ -S "$SOCK" ] && break
     kill -0 "$PID" 2>/dev/null || break
     sleep 0.1

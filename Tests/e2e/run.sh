@@ -50,7 +50,7 @@ start_daemon() {
         >>"$W/log/daemon.log" 2>&1 &
     DAEMON_PID=$!
     local i
-    for i in $(seq 1 100); do
+    for i in $(seq 1 300); do
         if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
             note "daemon exited at start; its log:"; sed 's/^/#   /' "$W/log/daemon.log" | tail -20
             DAEMON_PID=; return 1
@@ -58,7 +58,7 @@ start_daemon() {
         [ -S "$SOCK" ] && $PY "$E2E" unixconnect "$SOCK" >/dev/null 2>&1 && return 0
         sleep 0.1
     done
-    note "daemon did not open $SOCK within 10 s"; return 1
+    note "daemon did not open $SOCK within 30 s"; return 1
 }
 
 stop_daemon() {
