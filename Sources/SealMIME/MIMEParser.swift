@@ -146,9 +146,11 @@ public final class MIMEParser {
         }
         if mode == .headers {
             if !line.isEmpty { headerLineComplete(final: true) }
-            if mode == .headers {
+            // All input went into the header section. Ending it may open an embedded
+            // message's header section at the same (final) offset: end that too.
+            while mode == .headers {
                 flushField()
-                endHeaderSection(at: streamPos)   // all input was consumed into the header section
+                endHeaderSection(at: streamPos)
             }
         }
         let end = rel(streamPos)
