@@ -6,6 +6,7 @@ import PackageDescription
 //   SealDetect      unscannable-content detection (labels and decoded bytes)
 //   SealPolicy      the YAML policy: model, loader, validation, matchers
 //   SealEngine      per-message engine: stages, verdicts, actions, body spool/rewrite
+//   SealMetrics     process-wide Prometheus metrics (swift-prometheus)
 //   SealmilterCAPI  the C-exported interface declared in include/sealmilter.h
 //   CLibMilter      system-library target for Debian's libmilter
 //   sealmilter      the libmilter daemon (C, talks to the engine only through sealmilter.h)
@@ -21,12 +22,14 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .target(name: "SealMIME"),
         .target(name: "SealDetect"),
         .target(name: "SealPolicy", dependencies: ["SealDetect", .product(name: "Yams", package: "Yams")]),
-        .target(name: "SealEngine", dependencies: ["SealMIME", "SealDetect", "SealPolicy"]),
+        .target(name: "SealMetrics", dependencies: [.product(name: "Prometheus", package: "swift-prometheus")]),
+        .target(name: "SealEngine", dependencies: ["SealMIME", "SealDetect", "SealPolicy", "SealMetrics"]),
         .target(name: "SealmilterCAPI", dependencies: ["SealEngine"]),
         .systemLibrary(name: "CLibMilter"),
         .executableTarget(
@@ -49,6 +52,6 @@ let package = Package(
         .testTarget(name: "SealMIMETests", dependencies: ["SealMIME"]),
         .testTarget(name: "SealDetectTests", dependencies: ["SealDetect"]),
         .testTarget(name: "SealPolicyTests", dependencies: ["SealPolicy"]),
-        .testTarget(name: "SealEngineTests", dependencies: ["SealEngine"]),
+        .testTarget(name: "SealEngineTests", dependencies: ["SealEngine", "SealMetrics"]),
     ]
 )

@@ -230,6 +230,16 @@ const char *sealmilter_session_log(const sealmilter_session *s);
  */
 const char *sealmilter_session_json(sealmilter_session *s);
 
+/* ---- Metrics ---------------------------------------------------------- */
+
+/*
+ * The process-wide metrics (messages by action, rule matches, unscannable kinds,
+ * limits exceeded, errors, policy loads, a per-message latency histogram) in the
+ * Prometheus text exposition format. *text is allocated for the caller, who frees
+ * it with sealmilter_free(); *len (if not NULL) is its length. Thread-safe.
+ */
+int sealmilter_metrics_text(char **text, size_t *len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,5 +1,6 @@
 import SealPolicy
 import SealDetect
+import SealMetrics
 
 /// A loaded policy, ready to evaluate messages. Immutable and shared by any number
 /// of sessions on any threads.
@@ -12,7 +13,13 @@ public final class Engine: Sendable {
 
     /// Loads and validates the policy file at `path`.
     public convenience init(policyPath path: String) throws(PolicyError) {
-        self.init(policy: try Policy.load(path: path))
+        let policy: Policy
+        do { policy = try Policy.load(path: path) } catch {
+            Metrics.policyLoad(ok: false)
+            throw error
+        }
+        Metrics.policyLoad(ok: true)
+        self.init(policy: policy)
     }
 
     /// The stages this policy needs (drives milter protocol negotiation). Header

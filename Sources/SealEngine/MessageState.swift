@@ -1,6 +1,7 @@
 import SealPolicy
 import SealDetect
 import SealMIME
+import SealMetrics
 
 /// The facts and decisions of one message, and the parser's handler: it keeps what
 /// the rules need (envelope, top-level header fields, per-part labels and
@@ -40,8 +41,19 @@ final class MessageState: MIMEHandler {
     private(set) var quarantine: String?
     var removedParts: [String] = []
     var failure: String?
+    private let started = ContinuousClock.now
+    private var recorded = false
 
     private unowned let session: Session
+
+    /// Records the message's outcome in the metrics, once.
+    func recordOutcome() {
+        guard !recorded else { return }
+        recorded = true
+        if failure != nil { Metrics.error(stage: "end-of-message") }
+        Metrics.message(action: actionName, rules: matchedRules, unscannable: unscannable.kinds.map(\.rawValue),
+                        limitsExceeded: limitsExceeded, duration: ContinuousClock.now - started)
+    }
 
     init(session: Session, sender: String) {
         self.session = session
@@ -231,20 +243,7 @@ final class MessageState: MIMEHandler {
     }
 
     func direction(of recipient: String) -> Direction? {
-        let si = isInternal(sender)
-        let ri = isInternal(recipient)
-        switch (si, ri) {
-        case (false, true): return .inbound
-        case (true, false): return .outbound
-        case (true, true): return .internal
-        case (false, false): return nil
-        }
-    }
-
-    private func isInternal(_ address: String) -> Bool {
-        guard let at = address.lastIndex(of: "@") else { return false }
-        let domain = String(address[address.index(after: at)...])
-        return policy.internalDomains.contains { $0.matches(domain: domain) }
+        policy.direction(sender: sender, recipient: recipient)
     }
 
     // MARK: remove_attachments

@@ -66,7 +66,7 @@ public final class Session {
 
     public func mailFrom(_ sender: String) -> Decision {
         startMessage(sender: sender)
-        return message!.advance(to: .mail, session: self)
+        return recorded(message!.advance(to: .mail, session: self))
     }
 
     public func rcpt(_ recipient: String) -> Decision {
@@ -86,14 +86,20 @@ public final class Session {
         if m.decided != nil { return m.decided! }
         m.parser.header(name: name, value: value)
         m.recordHeader(name: name, value: value, session: self)
-        return m.recipientsKnown(session: self)
+        return recorded(m.recipientsKnown(session: self))
     }
 
     public func endOfHeaders() -> Decision {
         let m = ensureMessage()
         if let d = m.decided { needsBody = false; return d }
         m.parser.endOfHeaders()
-        return afterHeaders(m)
+        return recorded(afterHeaders(m))
+    }
+
+    /// A decision that ends the message before its end is recorded in the metrics.
+    private func recorded(_ d: Decision) -> Decision {
+        if d != .continue { message?.recordOutcome() }
+        return d
     }
 
     private func afterHeaders(_ m: MessageState) -> Decision {
@@ -122,7 +128,7 @@ public final class Session {
         m.parser.raw(chunk)
         if wasInHeaders && m.parser.parts[0].contentOffset >= 0 {
             m.rawBodyStarted = true
-            let d = afterHeaders(m)
+            let d = recorded(afterHeaders(m))
             if d != .continue { return d }
             // The body bytes of this chunk: the last `bodySize` bytes.
             let bodyBytes = Int(m.parser.bodySize)
@@ -135,6 +141,12 @@ public final class Session {
     }
 
     public func endOfMessage() -> Decision {
+        let d = decideEndOfMessage()
+        message?.recordOutcome()
+        return d
+    }
+
+    private func decideEndOfMessage() -> Decision {
         let m = ensureMessage()
         if let d = m.decided { return d }
         if m.rawMode && !m.rawBodyStarted {

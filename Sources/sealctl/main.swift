@@ -12,16 +12,41 @@ struct Sealctl: ParsableCommand {
         version: "0.1.0",
         subcommands: [CheckConfig.self, Scan.self]
     )
+
+    /// Exit status: what the command says (0 scanned/valid, 1 unreadable/invalid);
+    /// 2 on a usage error (ArgumentParser's own default would be 64).
+    static func main() {
+        let command: ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success { exit(withError: error) }   // --help, --version
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(2)
+        }
+        do {
+            var c = command
+            try c.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 struct CheckConfig: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
-        abstract: "Load and validate a policy file; print errors as FILE:LINE:COLUMN: message.")
+        abstract: "Load and validate a policy file; print every error as FILE:LINE:COLUMN: message.")
 
     @Argument(help: "The policy file.") var file: String
 
     func run() throws {
+        let errors = Policy.diagnose(path: file)
+        if !errors.isEmpty {
+            for e in errors { FileHandle.standardError.write(Data((e.description + "\n").utf8)) }
+            throw ExitCode(1)
+        }
         do {
             let p = try Policy.load(path: file)
             print("\(file): OK (\(p.rules.count) rule\(p.rules.count == 1 ? "" : "s"))")
