@@ -83,6 +83,8 @@ struct conn {
     unsigned mods;         /* SEALMILTER_MOD_* of the session's engine */
     unsigned long pflags;  /* protocol flags agreed with the MTA */
     int body_needed;       /* after eoh: pass body chunks? */
+    sealmilter_decision pending; /* a decision taken at a header field we may not
+                                    answer (SMFIP_NR_HDR): answered at eoh */
     char qid[64];          /* queue ID (macro i) or "NOQUEUE" */
 };
 
@@ -302,7 +304,10 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
      * queue ID. When the policy does not look at the sender we never reply to it. */
     if (!(needs & SEALMILTER_NEED_MAIL)) proto |= SMFIP_NR_MAIL;
     if (!(needs & SEALMILTER_NEED_RCPT)) proto |= SMFIP_NORCPT;
+    /* Header fields are not answered one by one (a round trip each): a decision
+     * taken at a header field is answered at end of headers. */
     if (!(needs & (SEALMILTER_NEED_HEADERS))) proto |= SMFIP_NOHDRS;
+    else proto |= SMFIP_NR_HDR;
     if (!(needs & (SEALMILTER_NEED_HEADERS | SEALMILTER_NEED_BODY))) proto |= SMFIP_NOEOH;
     if (!(needs & SEALMILTER_NEED_BODY)) proto |= SMFIP_NOBODY;
     else proto |= SMFIP_SKIP;
@@ -376,6 +381,7 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
     int noreply = (c->pflags & SMFIP_NR_MAIL) != 0;
     strcpy(c->qid, "NOQUEUE");
     c->body_needed = 1;
+    c->pending = SEALMILTER_CONTINUE;
     sealmilter_decision d = sealmilter_session_mail_from(c->s, argv && argv[0] ? argv[0] : "<>");
     /* Macros after mail_from (which starts a new message). The connect and HELO
      * ones too, in case those stages were negotiated away or are sent late. */
@@ -424,7 +430,13 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
     struct conn *c = conn_get(ctx);
     if (c == NULL)
         return SMFIS_TEMPFAIL;
-    return decide(ctx, c, sealmilter_session_header(c->s, name ? name : "", value ? value : ""), 0);
+    sealmilter_decision d = sealmilter_session_header(c->s, name ? name : "", value ? value : "");
+    if (c->pflags & SMFIP_NR_HDR) {
+        if (d != SEALMILTER_CONTINUE && c->pending == SEALMILTER_CONTINUE)
+            c->pending = d;
+        return SMFIS_NOREPLY;
+    }
+    return decide(ctx, c, d, 0);
 }
 
 static sfsistat cb_eoh(SMFICTX *ctx)
@@ -435,6 +447,9 @@ static sfsistat cb_eoh(SMFICTX *ctx)
     if (pass_macros(ctx, c, eoh_macros) != 0)
         return fail(ctx, c, "eoh macros");
     sealmilter_decision d = sealmilter_session_end_of_headers(c->s);
+    if (d == SEALMILTER_CONTINUE && c->pending != SEALMILTER_CONTINUE)
+        d = c->pending; /* decided at a header field (the engine normally repeats it) */
+    c->pending = SEALMILTER_CONTINUE;
     c->body_needed = sealmilter_session_needs_body(c->s) != 0;
     return decide(ctx, c, d, 0);
 }
@@ -546,6 +561,7 @@ static sfsistat cb_eom(SMFICTX *ctx)
     }
     /* The message is done: forget it now (frees any spool file early). */
     sealmilter_session_abort(c->s);
+    c->pending = SEALMILTER_CONTINUE;
     return st;
 }
 
@@ -556,6 +572,7 @@ static sfsistat cb_abort(SMFICTX *ctx)
         sealmilter_session_abort(c->s);
         strcpy(c->qid, "NOQUEUE");
         c->body_needed = 1;
+        c->pending = SEALMILTER_CONTINUE;
     }
     return SMFIS_CONTINUE;
 }

@@ -17,6 +17,7 @@ check(mt.test_option(conn, SMFIP_NOUNKNOWN) and mt.test_option(conn, SMFIP_NODAT
 check(not mt.test_option(conn, SMFIP_NORCPT), "RCPT kept (recipient rule)")
 check(not mt.test_option(conn, SMFIP_NOMAIL) and not mt.test_option(conn, SMFIP_NR_MAIL), "MAIL kept with replies (sender rule)")
 check(not mt.test_option(conn, SMFIP_NOHDRS), "headers kept")
+check(mt.test_option(conn, SMFIP_NR_HDR), "no reply per header field (NR_HDR)")
 
 if not mt.test_option(conn, SMFIP_NOCONNECT) then
   check(mt.conninfo(conn, "client.example.com", "192.0.2.10") == nil, "conninfo")
@@ -55,5 +56,16 @@ check(mt.eom_check(conn, MT_HDRADD, "X-Invoice", "yes"), "EOM: X-Invoice: yes ad
 mt.macro(conn, SMFIC_MAIL, "i", "MT4243")
 check(mt.mailfrom(conn, "<bad@evil.example>") == nil, "mailfrom bad")
 check(mt.getreply(conn) == SMFIR_REPLYCODE, "MAIL bad@evil.example: refused with a reply code")
+mt.abort(conn)
+
+-- Message 3: refused by a header rule; the decision is answered at end of headers.
+mt.macro(conn, SMFIC_MAIL, "i", "MT4244")
+check(mt.mailfrom(conn, "<alice@example.org>") == nil, "mailfrom (3)")
+check(mt.rcptto(conn, "<bob@example.com>") == nil, "rcpt (3)")
+mt.header(conn, "From", "alice@example.org")
+mt.header(conn, "X-Bad", "yes")
+mt.header(conn, "Subject", "hello")
+check(mt.eoh(conn) == nil, "eoh (3)")
+check(mt.getreply(conn) == SMFIR_REPLYCODE, "EOH after X-Bad: yes: refused with a reply code")
 mt.abort(conn)
 mt.disconnect(conn)

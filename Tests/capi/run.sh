@@ -93,6 +93,9 @@ if [ -x "$daemon" ]; then
         then ok "daemon logged the refused recipient"; else notok "daemon log has no refused-recipient line"; fi
         if grep -q 'MT4243: action=reject .*block-evil-sender' "$tmp/d1.log"; then ok "daemon logged \"MT4243: action=reject ...\""
         else notok "daemon log has no \"MT4243: action=reject\" line"; fi
+        if grep -q 'MT4244: action=reject .*reject-x-bad.*reply="554 5.7.1 Bad header"' "$tmp/d1.log"; then
+            ok "daemon logged \"MT4244: action=reject ...reject-x-bad\""
+        else notok "daemon log has no \"MT4244: action=reject ...reject-x-bad\" line"; fi
         stop_daemon TERM "$tmp/d1.log"
         if [ ! -e "$tmp/pid" ]; then ok "pidfile removed at exit"; else notok "pidfile left at exit"; fi
 
