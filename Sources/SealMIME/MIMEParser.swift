@@ -334,7 +334,7 @@ public final class MIMEParser {
     /// ``headerLineComplete(final:)`` would decide on the whole line.
     private func overlongLineIsContent() -> Bool {
         guard let first = line.first, first != 32, first != 9 else { return false }
-        if line.count >= 2 && first == 45 && line[1] == 45 { return false }
+        if line.count >= 2 && first == 45 && line[1] == 45 && matchesOpenDelimiter(line, line.count) { return false }
         if inTopHeaders && rawLinesSeen == 0 && (line.starts(with: "From ".utf8) || line.starts(with: [0xEF, 0xBB, 0xBF])) { return false }
         var colon = -1
         for k in 0..<line.count {

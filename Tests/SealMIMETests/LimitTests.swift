@@ -129,3 +129,31 @@ import Foundation
         #expect(s.part("1.2")?.encodedSize == 18)
     }
 }
+
+@Suite struct OverlongLineTests {
+    /// A line longer than maxHeaderBytes that is not a header field ends the header
+    /// section and is content: none of it may be lost (it was truncated before).
+    @Test(arguments: ["", "--", "--b-not-a-delimiter "])
+    func overlongNonHeaderLineIsContent(prefix: String) {
+        var limits = ParserLimits(); limits.maxHeaderBytes = 1000
+        let long = prefix + String(repeating: "QUJD", count: 2000)   // 8000+ bytes, no colon, no LF
+        let msg = bytes("Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: application/zip\n\(long)\nmore\n--b--\n")
+        let s = checkSplitInvariance(msg, everySplit: false, random: 40, limits: limits)
+        #expect(s.text("1.1") == long + "\nmore")
+        #expect(s.limits.isEmpty)
+        // At the top level too.
+        let top = bytes("Subject: x\n\(long)\nrest")
+        let t = checkSplitInvariance(top, everySplit: false, random: 40, limits: limits)
+        #expect(t.text("1") == long + "\nrest")
+    }
+
+    /// An overlong field is still a field: truncated, and the limit reported.
+    @Test func overlongFieldIsTruncated() {
+        var limits = ParserLimits(); limits.maxHeaderBytes = 1000
+        let msg = bytes("Subject: " + String(repeating: "y", count: 5000) + "\nX-Next: 1\n\nbody")
+        let s = checkSplitInvariance(msg, everySplit: false, random: 40, limits: limits)
+        #expect(s.limits == [.headerBytes])
+        #expect(s.topHeaders.count == 2 && s.topHeaders[0].utf8.count <= 1002)
+        #expect(s.text("1") == "body")
+    }
+}
