@@ -1,3 +1,4 @@
+import Glibc
 /// A domain pattern: `example.com` (exact) or `*.example.com` (any subdomain, not the domain itself).
 /// `*` and `?` may also appear elsewhere (`mx?.example.com`); matching is case-insensitive
 /// and ignores a trailing dot on either side.
@@ -121,12 +122,18 @@ public struct TextMatcher: @unchecked Sendable {
     public var patterns: [String]
     /// Lower-cased keywords.
     private let foldedKeywords: [String]
+    /// Folded keywords that are plain ASCII, as bytes (searched without case mapping).
+    private let asciiKeywords: [[UInt8]]
+    /// Folded keywords with non-ASCII letters (compared after Unicode lowercasing).
+    private let unicodeKeywords: [String]
     /// The compiled `patterns`, same order. Regex is not Sendable, but these are never mutated.
     private let regexes: [Regex<AnyRegexOutput>]
 
     public init(keywords: [String] = [], patterns: [String] = []) throws {
         self.keywords = keywords; self.patterns = patterns
         self.foldedKeywords = keywords.map { $0.lowercased() }.filter { !$0.isEmpty }
+        self.asciiKeywords = foldedKeywords.filter { $0.utf8.allSatisfy { $0 < 128 } }.map { Array($0.utf8) }
+        self.unicodeKeywords = foldedKeywords.filter { !$0.utf8.allSatisfy { $0 < 128 } }
         var compiled: [Regex<AnyRegexOutput>] = []
         for (i, p) in patterns.enumerated() {
             do {
@@ -144,10 +151,55 @@ public struct TextMatcher: @unchecked Sendable {
 
     public func matches(_ text: String) -> Bool {
         if !foldedKeywords.isEmpty {
-            let folded = text.lowercased()
-            for k in foldedKeywords where folded.contains(k) { return true }
+            // ASCII keywords: a case-folding byte search on the UTF-8 text (no copy,
+            // no Unicode case mapping of the whole text — this runs over message bodies).
+            var t = text
+            let hit = t.withUTF8 { hay in
+                asciiKeywords.contains { TextMatcher.containsASCIIFolded(UnsafeRawBufferPointer(hay), $0) }
+            }
+            if hit { return true }
+            if !unicodeKeywords.isEmpty {
+                let folded = text.lowercased()
+                for k in unicodeKeywords where folded.contains(k) { return true }
+            }
         }
         for r in regexes where (try? r.firstMatch(in: text)) != nil { return true }
+        return false
+    }
+
+
+    /// Whether `hay` contains `needle` (lowercase ASCII), ignoring ASCII case.
+    static func containsASCIIFolded(_ hay: UnsafeRawBufferPointer, _ needle: [UInt8]) -> Bool {
+        let n = needle.count
+        guard n > 0 else { return true }
+        guard hay.count >= n, let base = hay.baseAddress else { return false }
+        let p = base.assumingMemoryBound(to: UInt8.self)
+        let lower = needle[0]
+        let upper = (lower >= 97 && lower <= 122) ? lower - 32 : lower
+        let last = hay.count - n
+        var i = 0
+        while i <= last {
+            // The next position holding the first byte in either case.
+            let a = memchr(p + i, Int32(lower), last - i + 1)
+            let b = upper == lower ? nil : memchr(p + i, Int32(upper), last - i + 1)
+            let hit: UnsafeMutableRawPointer
+            switch (a, b) {
+            case (nil, nil): return false
+            case (let x?, nil): hit = x
+            case (nil, let y?): hit = y
+            case (let x?, let y?): hit = min(x, y)
+            }
+            let j = UnsafeRawPointer(hit).assumingMemoryBound(to: UInt8.self) - p
+            var k = 1
+            while k < n {
+                var c = p[j + k]
+                if c >= 65 && c <= 90 { c += 32 }
+                if c != needle[k] { break }
+                k += 1
+            }
+            if k == n { return true }
+            i = j + 1
+        }
         return false
     }
 
