@@ -18,7 +18,19 @@ public struct Base64Decoder: Sendable {
     }()
 
     /// The most bytes `decode` can write for `n` input bytes.
-    public static func maxOutput(_ n: Int) -> Int { n / 4 * 3 + 3 }
+    public static func maxOutput(_ n: Int) -> Int { n / 4 * 3 + 4 }
+
+    /// Four tables for the fast path: the sextet of an alphabet byte already shifted
+    /// into place (18, 12, 6, 0 bits), and 0xFF000000 for any other byte, so a whole
+    /// quantum is one OR and one test.
+    @usableFromInline static let shifted: [UInt32] = {
+        var t = [UInt32](repeating: 0xFF00_0000, count: 4 * 256)
+        for c in 0..<256 where table[c] < 64 {
+            let v = UInt32(table[c])
+            t[c] = v << 18; t[256 + c] = v << 12; t[512 + c] = v << 6; t[768 + c] = v
+        }
+        return t
+    }()
 
     /// Decodes `input` into `out` (room for ``maxOutput(_:)`` bytes); returns bytes written.
     public mutating func decode(_ input: UnsafeRawBufferPointer, into out: UnsafeMutablePointer<UInt8>) -> Int {
@@ -28,19 +40,19 @@ public struct Base64Decoder: Sendable {
         var i = 0
         var o = 0
         Self.table.withUnsafeBufferPointer { tb in
+          Self.shifted.withUnsafeBufferPointer { sb in
             let t = tb.baseAddress!
+            let s = sb.baseAddress!
             var acc = self.acc
             var count = self.count
             while i < n {
-                // Fast path: four alphabet bytes at a quantum boundary.
+                // Fast path: four alphabet bytes at a quantum boundary. The 32-bit store
+                // writes one byte past the three it keeps; maxOutput leaves room for it.
                 if count == 0 {
                     while i + 4 <= n {
-                        let a = t[Int(src[i])], b = t[Int(src[i + 1])], c = t[Int(src[i + 2])], d = t[Int(src[i + 3])]
-                        if (a | b | c | d) & 0xC0 != 0 { break }
-                        let v = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
-                        out[o] = UInt8(truncatingIfNeeded: v >> 16)
-                        out[o + 1] = UInt8(truncatingIfNeeded: v >> 8)
-                        out[o + 2] = UInt8(truncatingIfNeeded: v)
+                        let v = s[Int(src[i])] | s[256 + Int(src[i + 1])] | s[512 + Int(src[i + 2])] | s[768 + Int(src[i + 3])]
+                        if v & 0xFF00_0000 != 0 { break }
+                        UnsafeMutableRawPointer(out + o).storeBytes(of: (v << 8).bigEndian, as: UInt32.self)
                         o += 3
                         i += 4
                     }
@@ -67,6 +79,7 @@ public struct Base64Decoder: Sendable {
             if self.ended { o += Self.flush(acc: acc, count: count, out + o); acc = 0; count = 0 }
             self.acc = acc
             self.count = count
+          }
         }
         return o
     }
