@@ -321,7 +321,19 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
         if (!(proto & SMFIP_NOCONNECT)) (void)smfi_setsymlist(ctx, SMFIM_CONNECT, buf);
         join_macros(buf, sizeof buf, helo_macros);
         (void)smfi_setsymlist(ctx, SMFIM_HELO, buf);
+        /* With CONNECT or HELO negotiated away their macros come with MAIL. */
         join_macros(buf, sizeof buf, envfrom_macros);
+        char more[256];
+        if (proto & SMFIP_NOCONNECT) {
+            join_macros(more, sizeof more, connect_macros);
+            strncat(buf, " ", sizeof buf - strlen(buf) - 1);
+            strncat(buf, more, sizeof buf - strlen(buf) - 1);
+        }
+        if (proto & SMFIP_NOHELO) {
+            join_macros(more, sizeof more, helo_macros);
+            strncat(buf, " ", sizeof buf - strlen(buf) - 1);
+            strncat(buf, more, sizeof buf - strlen(buf) - 1);
+        }
         (void)smfi_setsymlist(ctx, SMFIM_ENVFROM, buf);
         join_macros(buf, sizeof buf, eoh_macros);
         if (!(proto & SMFIP_NOEOH)) (void)smfi_setsymlist(ctx, SMFIM_EOH, buf);
