@@ -240,6 +240,7 @@ public final class MIMEParser {
                     // A non-header line ends the section whatever its length: it is
                     // content and must not be truncated. The rest follows as content.
                     i += max(room, 0)
+                    if startsWithTopBOM() { line.removeFirst(3); lineOffset += 3 }
                     rawLinesSeen += 1
                     flushField()
                     reinjectLine(endingHeaders: true)
@@ -276,6 +277,7 @@ public final class MIMEParser {
         }
         if inTopHeaders && rawLinesSeen == 1 && line.starts(with: [0xEF, 0xBB, 0xBF]) {
             line.removeFirst(3)                     // a UTF-8 byte order mark before the first field
+            lineOffset += 3                         // (not content if the line turns out to be)
             rawLinesSeen = 0
             headerLineComplete(final: final)
             return
@@ -302,13 +304,7 @@ public final class MIMEParser {
             }
             return
         }
-        var colon = -1
-        for k in 0..<len {
-            let c = line[k]
-            if c == 58 { colon = k; break }
-            if c <= 32 || c >= 127 { break }
-        }
-        if colon > 0 {
+        if fieldColon(len) > 0 {
             flushField()
             field = line
             line.removeAll(keepingCapacity: true)
@@ -333,18 +329,35 @@ public final class MIMEParser {
     /// line or a wrapped long field), decided on its first bytes as
     /// ``headerLineComplete(final:)`` would decide on the whole line.
     private func overlongLineIsContent() -> Bool {
-        guard let first = line.first, first != 32, first != 9 else { return false }
+        let s = startsWithTopBOM() ? 3 : 0
+        guard line.count > s else { return false }
+        let first = line[s]
+        if first == 32 || first == 9 { return false }
         if line.count >= 2 && first == 45 && line[1] == 45 && matchesOpenDelimiter(line, line.count) { return false }
-        if inTopHeaders && rawLinesSeen == 0 && (line.starts(with: "From ".utf8) || line.starts(with: [0xEF, 0xBB, 0xBF])) { return false }
-        var colon = -1
-        for k in 0..<line.count {
-            let c = line[k]
-            if c == 58 { colon = k; break }
-            if c <= 32 || c >= 127 { break }
-        }
-        if colon > 0 { return false }
+        if inTopHeaders && rawLinesSeen == 0 && line[s...].starts(with: "From ".utf8) { return false }
+        if fieldColon(line.count, from: s) > 0 { return false }
         if !field.isEmpty && lastHeaderLineLength > 200 && !line.contains(32) && !line.contains(9) { return false }
         return true
+    }
+
+    private func startsWithTopBOM() -> Bool {
+        inTopHeaders && rawLinesSeen == 0 && line.starts(with: [0xEF, 0xBB, 0xBF])
+    }
+
+    /// The colon of a header field in the first `len` bytes of `line` (-1: none):
+    /// a name of printable ASCII, then optional spaces/tabs (RFC 5322 §4.5.2
+    /// obsolete syntax, which GMime accepts: `Content-Type : x` is a field).
+    private func fieldColon(_ len: Int, from start: Int = 0) -> Int {
+        var k = start
+        while k < len {
+            let c = line[k]
+            if c == 58 { return k }
+            if c <= 32 || c >= 127 { break }
+            k += 1
+        }
+        guard k > start else { return -1 }
+        while k < len && (line[k] == 32 || line[k] == 9) { k += 1 }
+        return k < len && line[k] == 58 ? k : -1
     }
 
     /// Processes the complete line in `line` as content, after ending the header
@@ -386,7 +399,9 @@ public final class MIMEParser {
         fieldsInSection += 1
         if fieldsInSection > limits.maxHeaders { exceed(.headers); return }
         guard let colon = field.firstIndex(of: 58) else { return }
-        let nameBytes = field[..<colon]
+        var nameEnd = colon
+        while nameEnd > 0 && (field[nameEnd - 1] == 32 || field[nameEnd - 1] == 9) { nameEnd -= 1 }
+        let nameBytes = field[..<nameEnd]
         let valueBytes = unfold(Array(field[(colon + 1)...]))
         let isTop = headerPart == 0 && inTopHeaders
         if isTop {

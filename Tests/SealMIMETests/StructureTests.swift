@@ -388,3 +388,60 @@ epilogue line
         #expect(s.parts.allSatisfy { $0.endOffset == s.bodySize })
     }
 }
+
+@Suite struct HeaderSyntaxTests {
+    /// `Name : value` (white space before the colon, RFC 5322 obsolete syntax) is a
+    /// field, as GMime reads it; it used to end the header section, so a part's
+    /// `Content-Type :`/`Content-Disposition :` (and its filename) went unseen.
+    @Test func whiteSpaceBeforeColon() {
+        let msg = bytes(crlf("""
+        Subject : spaced
+        Content-Type\t: multipart/mixed; boundary=s
+
+        --s
+        Content-Type : application/x-msdownload
+        Content-Disposition  : attachment; filename="evil.exe"
+
+        MZ
+        --s--
+
+        """))
+        let s = checkSplitInvariance(msg)
+        #expect(s.topHeaders.first == "Subject: spaced")
+        #expect(s.part("1")?.kind == .multipart)
+        #expect(s.part("1.1")?.mediaType == "application/x-msdownload")
+        #expect(s.part("1.1")?.filename == "evil.exe")
+        #expect(s.text("1.1") == "MZ")
+    }
+
+    @Test func nonFieldLinesStillEndHeaders() {
+        // A space inside the name, or no colon at all, is not a field.
+        // Known deviation: the line break of such a line, when the delimiter follows
+        // right after it, stays in the content (the line is re-fed as a whole line).
+        for line in ["Content Type: text/html", "just text", ": empty name"] {
+            let s = checkSplitInvariance(bytes("Content-Type: multipart/mixed; boundary=n\n\n--n\n\(line)\n--n--\n"), everySplit: false, random: 5)
+            #expect(s.part("1.1")?.mediaType == "text/plain")
+            #expect(s.text("1.1") == line + "\n", "\(line)")
+        }
+    }
+}
+
+@Suite struct ByteOrderMarkTests {
+    @Test func bomBeforeHeaders() {
+        let s = checkSplitInvariance([0xEF, 0xBB, 0xBF] + bytes("Subject: x\nContent-Type: text/html\n\n<p>"))
+        #expect(s.topHeaders == ["Subject: x", "Content-Type: text/html"])
+        #expect(s.part("1")?.mediaType == "text/html")
+        #expect(s.text("1") == "<p>")
+    }
+
+    /// A byte order mark before a non-header first line: the line is content, and
+    /// the offsets still add up (the mark was counted in the range, not the size).
+    @Test(arguments: [10, 5000])
+    func bomBeforeGarbage(length: Int) {
+        var limits = ParserLimits(); limits.maxHeaderBytes = 1000
+        let line = String(repeating: "g", count: length)
+        let s = checkSplitInvariance([0xEF, 0xBB, 0xBF] + bytes(line + "\nmore"), everySplit: length < 100, random: 30, limits: limits)
+        #expect(s.text("1") == line + "\nmore")
+        #expect(s.limits.isEmpty)
+    }
+}
