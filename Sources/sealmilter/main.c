@@ -932,5 +932,6 @@ int main(int argc, char **argv)
         if (path != NULL)
             (void)unlink(path);
     }
+    free(conn);
     return rc == MI_SUCCESS ? 0 : 1;
 }
