@@ -43,6 +43,7 @@ extern int __real_sigwait(const sigset_t *set, int *sig);
 
 static const char *g_policy_path = DEFAULT_POLICY;
 static int g_foreground = 0;
+static int g_journal = 0; /* standard error goes to systemd's journal */
 
 /* The engine new connections are opened on. g_lock guards it and g_active. */
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -58,7 +59,14 @@ static void logmsg(int prio, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    if (g_foreground) {
+    if (g_foreground && g_journal) {
+        /* The journal stamps and names the line itself; "<N>" is the priority. */
+        flockfile(stderr);
+        fprintf(stderr, "<%d>", prio);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+        funlockfile(stderr);
+    } else if (g_foreground) {
         char stamp[32];
         time_t now = time(NULL);
         struct tm tm;
@@ -685,6 +693,18 @@ static void *signal_thread(void *arg)
 
 /* ---- Startup -------------------------------------------------------------- */
 
+/* systemd sets JOURNAL_STREAM=DEV:INODE for a service whose standard error is the
+ * journal; it counts only if file descriptor 2 is still that stream. */
+static int stderr_is_journal(void)
+{
+    const char *js = getenv("JOURNAL_STREAM");
+    unsigned long long dev, ino;
+    struct stat st;
+    if (js == NULL || sscanf(js, "%llu:%llu", &dev, &ino) != 2 || fstat(2, &st) != 0)
+        return 0;
+    return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -814,6 +834,7 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    g_journal = stderr_is_journal();
     sealmilter_engine *engine = load_engine(g_policy_path, 1);
     if (test_config) {
         if (engine == NULL)
