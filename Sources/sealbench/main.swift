@@ -126,6 +126,7 @@ if let gb = streamGB {
 
 guard !files.isEmpty else { fail("no files (see --help)") }
 var totalBytes: Int64 = 0
+var decodedBytes: Int64 = 0   // decode-all: bytes after transfer decoding, to compare with the references
 let t0 = now()
 for _ in 0..<iterations {
     for f in files {
@@ -142,8 +143,11 @@ for _ in 0..<iterations {
         }
         close(fd)
         _ = s.endOfMessage()
+        if mode == "decode-all", let r = s.report {
+            decodedBytes += r.parts.reduce(0) { $0 + ($1.leaf ? $1.decoded_size : 0) }
+        }
     }
 }
 let dt = now() - t0
-print(String(format: "sealbench mode=%@ bytes=%lld seconds=%.3f mbps=%.1f peak_rss_kb=%d",
-             mode, totalBytes, dt, Double(totalBytes) / dt / 1e6, peakRSSKB()))
+print(String(format: "sealbench mode=%@ bytes=%lld seconds=%.3f mbps=%.1f peak_rss_kb=%d decoded_bytes=%lld",
+             mode, totalBytes, dt, Double(totalBytes) / dt / 1e6, peakRSSKB(), mode == "decode-all" ? decodedBytes : -1))
