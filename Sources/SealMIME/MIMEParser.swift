@@ -700,7 +700,7 @@ public final class MIMEParser {
         case .qp(var d):
             var off = 0
             while off < count {
-                let take = min(count - off, scratchSize - 8)
+                let take = min(count - off, scratchSize - 64)   // QuotedPrintableDecoder.maxOutput fits
                 let k = d.decode(UnsafeRawBufferPointer(start: p + off, count: take), into: scratch)
                 off += take
                 if k > 0 { deliver(UnsafeRawBufferPointer(start: scratch, count: k)) }

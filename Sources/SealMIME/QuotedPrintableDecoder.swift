@@ -10,10 +10,15 @@ public struct QuotedPrintableDecoder: Sendable {
     private var pendingCount = 0
     /// Inside a soft break after `=`: skipping trailing spaces up to the line end.
     private var inSoftBreak = false
+    /// The white space seen after that `=` (2 bits a byte: space, tab, CR), kept
+    /// in case no line end follows: then `=` and it are literal text, as in GMime.
+    private var wsBits: UInt64 = 0
+    private var wsCount = 0
+    private static let maxPendingWhiteSpace = 32
 
     public init() {}
 
-    public static func maxOutput(_ n: Int) -> Int { n + 3 }
+    public static func maxOutput(_ n: Int) -> Int { n + 3 + maxPendingWhiteSpace }
 
     public mutating func decode(_ input: UnsafeRawBufferPointer, into out: UnsafeMutablePointer<UInt8>) -> Int {
         guard let base = input.baseAddress else { return 0 }
@@ -24,9 +29,24 @@ public struct QuotedPrintableDecoder: Sendable {
         while i < n {
             if inSoftBreak {
                 let c = src[i]
-                if c == 32 || c == 9 || c == 13 { i += 1; continue }
-                if c == 10 { i += 1 }
-                inSoftBreak = false
+                if c == 10 {                                   // soft line break
+                    i += 1
+                    inSoftBreak = false; wsBits = 0; wsCount = 0
+                    continue
+                }
+                if (c == 32 || c == 9 || c == 13) && wsCount < Self.maxPendingWhiteSpace {
+                    wsBits |= UInt64(c == 32 ? 0 : c == 9 ? 1 : 2) << UInt64(2 * wsCount)
+                    wsCount += 1
+                    i += 1
+                    continue
+                }
+                // Not a line end after all: '=' and the white space are text.
+                out[o] = UInt8(ascii: "="); o += 1
+                for k in 0..<wsCount {
+                    let v = (wsBits >> UInt64(2 * k)) & 3
+                    out[o] = v == 0 ? 32 : v == 1 ? 9 : 13; o += 1
+                }
+                inSoftBreak = false; wsBits = 0; wsCount = 0
                 continue
             }
             if pendingCount > 0 {
@@ -62,9 +82,10 @@ public struct QuotedPrintableDecoder: Sendable {
         return o
     }
 
-    /// Ends the input: a dangling `=X` is kept literally.
+    /// Ends the input: a dangling `=X` is kept literally; a final `=` (with
+    /// trailing white space) is a soft break.
     public mutating func finish(into out: UnsafeMutablePointer<UInt8>) -> Int {
-        defer { pendingCount = 0; inSoftBreak = false }
+        defer { pendingCount = 0; inSoftBreak = false; wsBits = 0; wsCount = 0 }
         switch pendingCount {
         case 1: return 0   // "=" at the very end: a soft break
         case 2: out[0] = UInt8(ascii: "="); out[1] = pending.1; return 2

@@ -69,6 +69,23 @@ func qp(_ s: String, chunks: [Int] = []) -> [UInt8] {
         #expect(qp("end=") == bytes("end"))
         #expect(qp("a=3") == bytes("a=3"))
         #expect(qp("x=\r\n") == bytes("x"))
+        // '=' then white space that does not reach a line end is text (GMime keeps
+        // it; it used to be dropped).
+        #expect(qp("= x") == bytes("= x"))
+        #expect(qp("a=  b") == bytes("a=  b"))
+        #expect(qp("a=\t \tb") == bytes("a=\t \tb"))
+        #expect(qp("a=\rb") == bytes("a=\rb"))
+        #expect(qp("a= \t\r\nb") == bytes("ab"), "trailing white space before a soft break goes")
+        #expect(qp("a=" + String(repeating: " ", count: 40) + "\nb") == bytes("a=" + String(repeating: " ", count: 40) + "\nb"),
+                "more padding than the decoder keeps: literal")
+    }
+
+    @Test func quotedPrintableMalformedEverySplit() {
+        let text = "a= x=\t\ty= \r\nz=\rq=" + String(repeating: "\t", count: 35) + "w"
+        let whole = qp(text)
+        #expect(whole == bytes("a= x=\t\tyz=\rq=" + String(repeating: "\t", count: 35) + "w"))
+        for c in 0...text.utf8.count { #expect(qp(text, chunks: [c]) == whole, "split at \(c)") }
+        #expect(qp(text, chunks: Array(0...text.utf8.count)) == whole)
     }
 
     @Test func quotedPrintableEverySplit() {
