@@ -71,6 +71,10 @@ public final class MIMEParser {
     private var fieldsInSection = 0
     private var lastHeaderLineLength = 0
 
+    /// Length of the line break (1: LF, 2: CRLF) ending a header-section line that
+    /// was re-fed as content, not yet known to be content (0: none).
+    private var pendingBreak = 0
+
     // Carry across chunk edges (an undecided delimiter candidate)
     private var carry: [UInt8] = []
     private var carryBase: Int64 = 0
@@ -154,6 +158,7 @@ public final class MIMEParser {
             }
         }
         let end = rel(streamPos)
+        if pendingBreak != 0 { flushPendingBreak() }
         endLeaf(at: end)
         while !frames.isEmpty { popFrame(at: end) }
         finished = true
@@ -373,12 +378,22 @@ public final class MIMEParser {
             return
         }
         let savedBase = bufferBase
+        // The line's own line break is held back: if a delimiter follows right
+        // after it, it belongs to that delimiter (as every other content line break).
+        var body = l.count
+        if body > 0 && l[body - 1] == 10 { body -= 1; if body > 0 && l[body - 1] == 13 { body -= 1 } }
         l.withUnsafeBytes { b in
             var consumed = 0
-            while consumed < b.count {
-                let c = process(UnsafeRawBufferPointer(rebasing: b[consumed...]), base: off + Int64(consumed), final: true)
+            while consumed < body {
+                let c = process(UnsafeRawBufferPointer(rebasing: b[consumed..<body]), base: off + Int64(consumed), final: true)
                 if c == 0 { break }
                 consumed += c
+            }
+            if mode == .content && body < b.count {
+                pendingBreak = b.count - body
+                atLineStart = true
+            } else if body < b.count {
+                _ = process(UnsafeRawBufferPointer(rebasing: b[body...]), base: off + Int64(body), final: true)
             }
         }
         bufferBase = savedBase
@@ -595,8 +610,13 @@ public final class MIMEParser {
                 continue
             }
             let lb = lineBreakStart(p, i0, d)
+            var held: Int64 = 0
+            if pendingBreak != 0 {
+                // A held-back line break right before the delimiter belongs to it.
+                if d == i0 { held = Int64(pendingBreak); pendingBreak = 0 } else { flushPendingBreak() }
+            }
             emit(p + i0, lb - i0)
-            delimiter(frame: m.frame, close: m.close, at: rel(bufferBase + Int64(lb)))
+            delimiter(frame: m.frame, close: m.close, at: rel(bufferBase + Int64(lb)) - held)
             atLineStart = false
             return d + m.length
         }
@@ -681,7 +701,9 @@ public final class MIMEParser {
     // MARK: Decoding and delivery
 
     private func emit(_ p: UnsafePointer<UInt8>, _ count: Int) {
-        guard count > 0, leaf >= 0 else { return }
+        guard count > 0 else { return }
+        if pendingBreak != 0 { flushPendingBreak() }
+        guard leaf >= 0 else { return }
         parts[leaf].encodedSize += Int64(count)
         guard decoding else { return }
         switch decoder {
@@ -708,6 +730,14 @@ public final class MIMEParser {
             decoder = .qp(d)
         }
     }
+
+    /// Emits the held-back line break of a re-fed header-section line as content.
+    private func flushPendingBreak() {
+        let k = pendingBreak
+        pendingBreak = 0
+        MIMEParser.lineBreak.withUnsafeBufferPointer { emit($0.baseAddress! + 2 - k, k) }
+    }
+    private static let lineBreak: [UInt8] = [13, 10]
 
     /// Counts decoded bytes and hands them to the handler while it wants them.
     private func deliver(_ bytes: UnsafeRawBufferPointer) {
