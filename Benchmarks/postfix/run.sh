@@ -57,7 +57,19 @@ start() {  # start SPEC LOG
 }
 start "unix:$SOCK" "$W/log/daemon-unix.log"
 start "inet:$IPORT@127.0.0.1" "$W/log/daemon-inet.log"
-for i in $(seq 1 100); do [ -S "$SOCK" ] && pfh_port_busy "$IPORT" && break; sleep 0.1; done
+CONFIGS="postfix unix inet"
+NSOCK=$W/run/null.sock; NPORT=$((IPORT + 1))
+if [ "${BENCH_NULL:-1}" != 0 ]; then
+    # Baseline: a milter that does nothing (nullmilter.c), on both socket kinds.
+    if cc -O2 -o "$W/nullmilter" "$HERE/nullmilter.c" /usr/lib/x86_64-linux-gnu/libmilter.a -Wl,--wrap=accept -Wl,--wrap=read -lpthread 2>"$W/log/nullmilter-cc.log"; then
+        "$W/nullmilter" "unix:$NSOCK" >"$W/log/null-unix.log" 2>&1 & PIDS+=($!)
+        "$W/nullmilter" "inet:$NPORT@127.0.0.1" >"$W/log/null-inet.log" 2>&1 & PIDS+=($!)
+        CONFIGS="postfix null-unix null-inet unix inet"
+    else
+        echo "# nullmilter does not build (libmilter-dev?): $(head -1 "$W/log/nullmilter-cc.log"); no baseline" >&2
+    fi
+fi
+for i in $(seq 1 300); do [ -S "$SOCK" ] && pfh_port_busy "$IPORT" && break; sleep 0.1; done
 if ! [ -S "$SOCK" ] || ! pfh_port_busy "$IPORT"; then
     echo "daemon did not come up on unix:$SOCK and inet:$IPORT@127.0.0.1" >&2
     tail -5 "$W"/log/daemon-*.log >&2; exit 1
@@ -75,6 +87,8 @@ spec_of() {
         postfix) echo none ;;
         unix) echo "unix:$SOCK" ;;
         inet) echo "inet:127.0.0.1:$IPORT" ;;
+        null-unix) echo "unix:$NSOCK" ;;
+        null-inet) echo "inet:127.0.0.1:$NPORT" ;;
     esac
 }
 
@@ -82,7 +96,11 @@ TCK=$(getconf CLK_TCK)
 # CPU time (user+system, in ms) the daemon serving configuration $1 has used so far.
 daemon_cpu_ms() {
     local pid
-    case $1 in unix) pid=${PIDS[0]} ;; inet) pid=${PIDS[1]} ;; *) echo 0; return ;; esac
+    case $1 in
+        unix) pid=${PIDS[0]} ;; inet) pid=${PIDS[1]} ;;
+        null-unix) pid=${PIDS[2]} ;; null-inet) pid=${PIDS[3]} ;;
+        *) echo 0; return ;;
+    esac
     awk -v t="$TCK" '{ sub(/^.*\) /, ""); print ($12 + $13) * 1000 / t }' "/proc/$pid/stat"
 }
 
@@ -90,7 +108,7 @@ echo "config,sessions,round,messages,seconds,msg_per_s,failed_replies,daemon_cpu
 echo "# Postfix $(postconf -dh mail_version), $(nproc) CPUs, body $SIZE bytes, rounds $ROUNDS, daemon $DAEMON" >&2
 for round in $(seq 1 "$ROUNDS"); do
     for s in 1 8; do
-        for cfg in postfix unix inet; do
+        for cfg in $CONFIGS; do
             m=$M8; [ "$s" = 1 ] && m=$M1
             pfh_milter "$(spec_of $cfg)"
             drain; sleep 0.5
@@ -108,7 +126,7 @@ for round in $(seq 1 "$ROUNDS"); do
             bad=$((after - before)); [ "$rc" != 0 ] && bad="exit$rc"
             cpu=$(echo "$c1 - $c0" | bc -l)
             printf '%s,%s,%s,%s,%.3f,%.1f,%s,%.0f\n' "$cfg" "$s" "$round" "$m" "$secs" "$rate" "$bad" "$cpu" >> "$OUT"
-            printf '# round %s sessions %s %-7s %6.1f msg/s (%s msgs in %.2f s)%s\n' "$round" "$s" "$cfg" "$rate" "$m" "$secs" \
+            printf '# round %s sessions %s %-9s %6.1f msg/s (%s msgs in %.2f s)%s\n' "$round" "$s" "$cfg" "$rate" "$m" "$secs" \
                 "$([ "$bad" != 0 ] && echo " — failures: $bad; $(tail -1 "$W/log/source.log")")" >&2
         done
     done
@@ -124,36 +142,44 @@ echo "# load average at the end: $load" >&2
 python3 - "$OUT" <<'EOF'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
+cfgs = [c for c in ("postfix", "null-unix", "null-inet", "unix", "inet") if any(r["config"] == c for r in rows)]
 med = {}
-for cfg in ("postfix", "unix", "inet"):
+for cfg in cfgs:
     for s in ("1", "8"):
         v = [float(r["msg_per_s"]) for r in rows if r["config"] == cfg and r["sessions"] == s]
-        med[cfg, s] = (statistics.median(v), min(v), max(v), len(v)) if v else None
+        med[cfg, s] = (statistics.median(v), min(v), max(v), len(v))
+def f(x): return f"{x[0]:.0f} ({x[1]:.0f}–{x[2]:.0f})"
 print("| sessions | Postfix alone (msg/s) | Sealmilter unix (msg/s) | ratio | Sealmilter inet (msg/s) | ratio | inet/unix |")
 print("|---:|---:|---:|---:|---:|---:|---:|")
 for s in ("1", "8"):
     p, u, i = med["postfix", s], med["unix", s], med["inet", s]
-    def f(x): return f"{x[0]:.0f} ({x[1]:.0f}–{x[2]:.0f})"
     print(f"| {s} | {f(p)} | {f(u)} | {u[0]/p[0]:.0%} | {f(i)} | {i[0]/p[0]:.0%} | {i[0]/u[0]:.0%} |")
 n = med["postfix", "1"][3]
 print(f"\nMedians of {n} interleaved rounds (min–max in brackets).")
+if "null-unix" in cfgs:
+    print("\nBaseline, a milter that does nothing (Benchmarks/postfix/nullmilter.c), same stages:\n")
+    print("| sessions | null milter unix (msg/s) | ratio to Postfix | null milter inet (msg/s) | ratio to Postfix | Sealmilter unix / null unix | Sealmilter inet / null inet |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for s in ("1", "8"):
+        p, nu, ni, u, i = med["postfix", s], med["null-unix", s], med["null-inet", s], med["unix", s], med["inet", s]
+        print(f"| {s} | {f(nu)} | {nu[0]/p[0]:.0%} | {f(ni)} | {ni[0]/p[0]:.0%} | {u[0]/nu[0]:.0%} | {i[0]/ni[0]:.0%} |")
 cpu = {}
-for cfg in ("unix", "inet"):
+for cfg in cfgs:
     for s in ("1", "8"):
         v = [float(r["daemon_cpu_ms"]) * 1000 / float(r["messages"]) for r in rows if r["config"] == cfg and r["sessions"] == s]
         cpu[cfg, s] = statistics.median(v) if v else 0
-print()
-print("| sessions | sealmilterd CPU per message, unix (µs) | inet (µs) |")
-print("|---:|---:|---:|")
+print("\nCPU time (user+system) of the milter process per message, medians:\n")
+hdr = [c for c in cfgs if c != "postfix"]
+print("| sessions | " + " | ".join(f"{c} (µs)" for c in hdr) + " |")
+print("|---:|" + "---:|" * len(hdr))
 for s in ("1", "8"):
-    print(f"| {s} | {cpu['unix', s]:.0f} | {cpu['inet', s]:.0f} |")
-
-bad = [r for r in rows if r["failed_replies"] not in ("0",)]
+    print(f"| {s} | " + " | ".join(f"{cpu[c, s]:.0f}" for c in hdr) + " |")
+bad = [r for r in rows if r["failed_replies"] != "0"]
 if bad:
-    print(f"WARNING: {len(bad)} runs saw rejected messages or smtp-source errors: " + ", ".join(f"{r['config']}/{r['sessions']}/r{r['round']}={r['failed_replies']}" for r in bad))
+    print(f"\nWARNING: {len(bad)} runs saw rejected messages or smtp-source errors: " + ", ".join(f"{r['config']}/{r['sessions']}/r{r['round']}={r['failed_replies']}" for r in bad))
 t8u, t8i = med["unix", "8"][0] / med["postfix", "8"][0], med["inet", "8"][0] / med["postfix", "8"][0]
 t1 = med["inet", "1"][0] / med["unix", "1"][0]
-print(f"Targets: 8 sessions ≥90% of Postfix: unix {'met' if t8u >= 0.9 else 'NOT met'} ({t8u:.0%}), "
+print(f"\nTargets: 8 sessions ≥90% of Postfix: unix {'met' if t8u >= 0.9 else 'NOT met'} ({t8u:.0%}), "
       f"inet {'met' if t8i >= 0.9 else 'NOT met'} ({t8i:.0%}); 1 session inet within 10% of unix: "
       f"{'met' if abs(1 - t1) <= 0.10 else 'NOT met'} ({t1:.0%}).")
 EOF
