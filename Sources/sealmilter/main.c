@@ -35,9 +35,12 @@
 #define DEFAULT_SOCKET "inet:8891@127.0.0.1"
 #define DRAIN_SECONDS 30
 
-/* The real sigwait, behind the --wrap=sigwait of wrap.c (libmilter's own signal
- * thread goes through the wrapper and no longer takes SIGHUP and SIGINT). */
+/* wrap.c: the real sigwait, behind --wrap=sigwait (libmilter's own signal thread
+ * goes through the wrapper and no longer takes SIGHUP, SIGINT or SIGTERM); the
+ * count of open milter connections; refusing new ones while stopping. */
 extern int __real_sigwait(const sigset_t *set, int *sig);
+extern void sealmilter_refuse_connections(void);
+extern long sealmilter_open_connections(void);
 
 /* ---- Global state --------------------------------------------------------- */
 
@@ -45,11 +48,10 @@ static const char *g_policy_path = DEFAULT_POLICY;
 static int g_foreground = 0;
 static int g_journal = 0; /* standard error goes to systemd's journal */
 
-/* The engine new connections are opened on. g_lock guards it and g_active. */
+/* The engine new connections are opened on. g_lock guards it and g_stop_now. */
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t g_idle = PTHREAD_COND_INITIALIZER;
 static sealmilter_engine *g_engine = NULL;
-static long g_active = 0; /* open connections (sessions) */
+static int g_stop_now = 0; /* a second SIGTERM/SIGINT: stop without waiting */
 
 /* ---- Logging -------------------------------------------------------------- */
 
@@ -118,7 +120,6 @@ static struct conn *conn_open(void)
     if (rc == SEALMILTER_OK) {
         c->needs = sealmilter_engine_needs(g_engine);
         c->mods = sealmilter_engine_modifications(g_engine);
-        g_active++;
     }
     pthread_mutex_unlock(&g_lock);
     if (rc != SEALMILTER_OK) {
@@ -135,10 +136,6 @@ static void conn_free(struct conn *c)
         return;
     sealmilter_session_close(c->s);
     free(c);
-    pthread_mutex_lock(&g_lock);
-    if (--g_active == 0)
-        pthread_cond_broadcast(&g_idle);
-    pthread_mutex_unlock(&g_lock);
 }
 
 /* The connection's state, created at its first callback (negotiate, or connect
@@ -663,9 +660,39 @@ static void reload(void)
            sealmilter_engine_needs(e), sealmilter_engine_modifications(e));
 }
 
+/* Stopping: refuse new connections, let the open ones finish (up to
+ * DRAIN_SECONDS, or until a second SIGTERM/SIGINT), then smfi_stop(). libmilter's
+ * own smfi_stop() alone would leave open connections unserved: its worker pool
+ * stops with the listener. */
+static void *drain_thread(void *arg)
+{
+    (void)arg;
+    sealmilter_refuse_connections();
+    long open = sealmilter_open_connections();
+    logmsg(LOG_INFO, "stopping: refusing new connections; %ld open connection(s) may finish", open);
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        open = sealmilter_open_connections();
+        pthread_mutex_lock(&g_lock);
+        int now_flag = g_stop_now;
+        pthread_mutex_unlock(&g_lock);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (open <= 0 || now_flag || now.tv_sec - start.tv_sec >= DRAIN_SECONDS)
+            break;
+        struct timespec tick = { 0, 50 * 1000 * 1000 };
+        nanosleep(&tick, NULL);
+    }
+    if (open > 0)
+        logmsg(LOG_WARNING, "stopping with %ld connection(s) still open", open);
+    smfi_stop();
+    return NULL;
+}
+
 static void *signal_thread(void *arg)
 {
     (void)arg;
+    int stopping = 0;
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGHUP);
@@ -682,11 +709,21 @@ static void *signal_thread(void *arg)
         }
         if (sig == SIGHUP) {
             reload();
+        } else if (!stopping) {
+            logmsg(LOG_INFO, "%s received", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+            stopping = 1;
+            pthread_t tid;
+            if (pthread_create(&tid, NULL, drain_thread, NULL) != 0) {
+                logmsg(LOG_ERR, "cannot start the drain thread: stopping now");
+                smfi_stop();
+            } else {
+                pthread_detach(tid);
+            }
         } else {
-            logmsg(LOG_INFO, "%s: stopping; open connections may finish",
-                   sig == SIGTERM ? "SIGTERM" : "SIGINT");
-            smfi_stop();
-            return NULL;
+            logmsg(LOG_INFO, "%s received again: stopping now", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+            pthread_mutex_lock(&g_lock);
+            g_stop_now = 1;
+            pthread_mutex_unlock(&g_lock);
         }
     }
 }
@@ -930,21 +967,8 @@ int main(int argc, char **argv)
         close(rfd);
     }
 
+    /* Returns after smfi_stop() (SIGTERM, SIGINT: see drain_thread). */
     int rc = smfi_main();
-
-    /* Drain: wait for open connections to finish on their sessions. */
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += DRAIN_SECONDS;
-    pthread_mutex_lock(&g_lock);
-    while (g_active > 0) {
-        if (pthread_cond_timedwait(&g_idle, &g_lock, &until) == ETIMEDOUT)
-            break;
-    }
-    long left = g_active;
-    pthread_mutex_unlock(&g_lock);
-    if (left > 0)
-        logmsg(LOG_WARNING, "stopping with %ld connection(s) still open", left);
     logmsg(LOG_INFO, "stopped");
     if (pidfile != NULL)
         (void)unlink(pidfile);

@@ -4,6 +4,12 @@
  *   --wrap=accept --wrap=read --wrap=close --wrap=sigwait
  * so libmilter's calls land here and reach libc through __real_*.
  *
+ * accept/close also count the open milter connections and, once
+ * sealmilter_refuse_connections() was called (stopping), close new ones at once:
+ * libmilter's smfi_stop() would also stop serving the open connections (its
+ * worker pool stops with the listener), so the daemon first refuses new
+ * connections, waits for the open ones to end, and only then calls smfi_stop().
+ *
  * accept/read/close: libmilter never shows its sockets. Over TCP, Nagle's
  * algorithm and delayed ACKs stall each milter round trip by tens of
  * milliseconds (the MTA writes a macro packet and then the command; the second
@@ -12,11 +18,12 @@
  * own), so it is armed again around every read on such a socket.
  *
  * sigwait: libmilter's signal thread (started by smfi_main) sigwaits on SIGHUP,
- * SIGTERM and SIGINT and stops the milter on any of them. Sealmilter reloads its
- * policy on SIGHUP and drains on SIGINT in its own signal thread, so the set
- * libmilter waits on is reduced to SIGTERM (on which it stops, as smfi_stop()).
+ * SIGTERM and SIGINT and stops the milter on any of them. Sealmilter handles all
+ * three in its own signal thread (reload; drain then stop), so the set libmilter
+ * waits on loses them: its thread then waits for nothing, for ever.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -34,9 +41,27 @@ ssize_t __wrap_read(int fd, void *buf, size_t count);
 int __wrap_close(int fd);
 int __wrap_sigwait(const sigset_t *set, int *sig);
 
-/* 1 for file descriptors that are accepted TCP sockets. */
+void sealmilter_refuse_connections(void);
+long sealmilter_open_connections(void);
+
+/* Per file descriptor: bit 1 an accepted connection, bit 2 a TCP one. */
 #define TRACKED_FDS 65536
-static unsigned char tcp_fd[TRACKED_FDS];
+#define FD_CONN 1
+#define FD_TCP 2
+static unsigned char fd_kind[TRACKED_FDS];
+static atomic_long open_connections;
+static atomic_int refusing;
+
+void sealmilter_refuse_connections(void)
+{
+    atomic_store(&refusing, 1);
+}
+
+/* Accepted connections not closed yet (those on descriptors >= 65536 are not counted). */
+long sealmilter_open_connections(void)
+{
+    return atomic_load(&open_connections);
+}
 
 static void quickack(int fd)
 {
@@ -46,15 +71,25 @@ static void quickack(int fd)
 
 static int is_tcp(int fd)
 {
-    return fd >= 0 && fd < TRACKED_FDS && __atomic_load_n(&tcp_fd[fd], __ATOMIC_RELAXED);
+    return fd >= 0 && fd < TRACKED_FDS && (__atomic_load_n(&fd_kind[fd], __ATOMIC_RELAXED) & FD_TCP);
 }
 
 int __wrap_accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
     int s = __real_accept(fd, addr, len);
-    if (s < 0 || s >= TRACKED_FDS)
+    if (s < 0)
+        return s;
+    if (atomic_load(&refusing)) {
+        /* Stopping: the MTA sees the connection closed (and applies its
+         * milter_default_action); libmilter takes EINTR as "try again". */
+        (void)__real_close(s);
+        errno = EINTR;
+        return -1;
+    }
+    if (s >= TRACKED_FDS)
         return s;
     int saved = errno;
+    unsigned char kind = FD_CONN;
     int domain = 0;
     socklen_t dlen = sizeof domain;
     if (getsockopt(s, SOL_SOCKET, SO_DOMAIN, &domain, &dlen) == 0 &&
@@ -62,10 +97,10 @@ int __wrap_accept(int fd, struct sockaddr *addr, socklen_t *len)
         int one = 1;
         (void)setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         quickack(s);
-        __atomic_store_n(&tcp_fd[s], 1, __ATOMIC_RELAXED);
-    } else {
-        __atomic_store_n(&tcp_fd[s], 0, __ATOMIC_RELAXED);
+        kind |= FD_TCP;
     }
+    __atomic_store_n(&fd_kind[s], kind, __ATOMIC_RELAXED);
+    atomic_fetch_add(&open_connections, 1);
     errno = saved;
     return s;
 }
@@ -85,15 +120,16 @@ ssize_t __wrap_read(int fd, void *buf, size_t count)
 
 int __wrap_close(int fd)
 {
-    if (fd >= 0 && fd < TRACKED_FDS)
-        __atomic_store_n(&tcp_fd[fd], 0, __ATOMIC_RELAXED);
+    if (fd >= 0 && fd < TRACKED_FDS && (__atomic_exchange_n(&fd_kind[fd], 0, __ATOMIC_RELAXED) & FD_CONN))
+        atomic_fetch_sub(&open_connections, 1);
     return __real_close(fd);
 }
 
 int __wrap_sigwait(const sigset_t *set, int *sig)
 {
-    sigset_t only = *set;
-    (void)sigdelset(&only, SIGHUP);
-    (void)sigdelset(&only, SIGINT);
-    return __real_sigwait(&only, sig);
+    sigset_t rest = *set;
+    (void)sigdelset(&rest, SIGHUP);
+    (void)sigdelset(&rest, SIGINT);
+    (void)sigdelset(&rest, SIGTERM);
+    return __real_sigwait(&rest, sig);
 }

@@ -74,7 +74,8 @@ if [ -x "$daemon" ]; then
         }
         # miltertest_run SCRIPT NAME: runs a script, counts its ok/not ok lines.
         miltertest_run() {
-            miltertest -s "$1" >"$tmp/mt.out" 2>&1; st=$?
+            # SIGPIPE ignored: a refused connection must give miltertest an error, not kill it.
+            (trap '' PIPE; exec miltertest -s "$1") >"$tmp/mt.out" 2>&1; st=$?
             while IFS= read -r line; do
                 case $line in "ok - "*) ok "${line#ok - }" ;; "not ok - "*) notok "${line#not ok - }" ;;
                     *) echo "    # miltertest: $line" ;; esac
@@ -122,6 +123,21 @@ if [ -x "$daemon" ]; then
         PID=$daemon_pid POLICY="$tmp/policy.yaml" V2="$tmp/policy-v2.yaml" LOG="$tmp/d3.log" \
             miltertest_run "$here/reload.lua" reload.lua
         stop_daemon TERM "$tmp/d3.log"
+
+        # 4. SIGTERM with a message under way: it is finished, then the daemon exits.
+        start_daemon "$here/policy.yaml" "$tmp/d4.log"
+        PID=$daemon_pid miltertest_run "$here/drain.lua" drain.lua
+        i=0
+        while kill -0 "$daemon_pid" 2>/dev/null && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+        if kill -0 "$daemon_pid" 2>/dev/null; then notok "drain: the daemon did not exit within 15 s of the last connection"
+        else
+            wait "$daemon_pid"; st=$?
+            if [ $st -eq 0 ]; then ok "drain: the daemon exited with status 0 after the connection closed"
+            else notok "drain: exit status $st"; fi
+        fi
+        daemon_pid=
+        if grep -q 'DR1: action=accept' "$tmp/d4.log"; then ok "drain: decision logged"; else notok "drain: no decision logged"; fi
+        sed 's/^/    # daemon: /' "$tmp/d4.log"
     else
         echo "# miltertest not installed: daemon conversation not tested"
     fi
