@@ -293,8 +293,7 @@ static void test_errors(sealmilter_engine *e, const char *bad_policy)
     sealmilter_session_close(NULL);
     sealmilter_engine_release(NULL);
     sealmilter_free(NULL);
-    /* A crash above ends the program: run.sh reports its exit status. */
-    check(1, "abort/close/release/free(NULL) returned");
+    /* (A crash in the calls above ends the program: run.sh reports its exit status.) */
 
     /* NULL arguments on a real session. */
     s = NULL;
