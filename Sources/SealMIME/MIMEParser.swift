@@ -148,6 +148,9 @@ public final class MIMEParser {
             carry.removeAll()
             c.withUnsafeBytes { _ = process($0, base: carryBase, final: true) }
         }
+        // The input ended on a delimiter line: it ends there (the part it opened
+        // gets an empty header section below).
+        if mode == .skipLine { afterDelimiterLine(at: rel(streamPos)) }
         if mode == .headers {
             if !line.isEmpty { headerLineComplete(final: true) }
             // All input went into the header section. Ending it may open an embedded

@@ -375,6 +375,18 @@ epilogue line
 }
 
 @Suite struct EndOfInputTests {
+    /// Found by the fuzzer: a delimiter line without a line feed at the very end
+    /// opened a part that never began or ended (offsets -1).
+    @Test(arguments: ["--d", "--d  ", "--d\n", "--d--", "--d-- "])
+    func delimiterAtEndOfInput(last: String) {
+        let s = checkSplitInvariance(bytes("Content-Type: multipart/mixed; boundary=d\n\n--d\n\nbody\n" + last))
+        #expect(s.text("1.1") == "body")
+        let close = last.hasPrefix("--d--")
+        #expect(s.parts.count == (close ? 2 : 3))
+        #expect(s.part("1")?.missingClose == !close)
+        if !close { #expect(s.part("1.2")?.encodedSize == 0 && s.part("1.2")?.contentOffset == s.bodySize) }
+    }
+
     /// Found by the fuzzer: a message whose header section declares
     /// message/rfc822 and ends the input left the embedded entity unopened.
     @Test(arguments: ["Content-Type: message/rfc822\nSubject: x", "Content-Type: message/rfc822\n\n",
