@@ -120,6 +120,7 @@ public final class MIMEParser {
     public func endOfHeaders() {
         guard !finished else { return }
         bodyStart = streamPos
+        fieldsInSection = 0   // the count is per header section (an embedded message's starts now)
         beginContent(of: 0, at: 0)
     }
 
