@@ -8,6 +8,7 @@
  * interface refcounts engines). SIGTERM and SIGINT stop accepting and drain.
  */
 #include "sealmilter.h"
+#include "metrics.h"
 
 #include <libmilter/mfapi.h>
 
@@ -754,6 +755,8 @@ static void usage(FILE *out)
             "  -t, --test-config    load the policy, print \"FILE: OK\" or the error, exit\n"
             "  -P, --pidfile FILE   write the process ID to FILE\n"
             "  -u, --user USER      run as USER (and its group) after opening the socket\n"
+            "  -m, --metrics ADDR   serve Prometheus metrics at http://ADDR/metrics, loopback only\n"
+            "                       (e.g. 127.0.0.1:9125; default: the policy's milter.metrics_listen, else off)\n"
             "  -h, --help           show this help\n"
             "  -V, --version        show the version\n\n"
             "Signals: SIGHUP reloads the policy; SIGTERM and SIGINT stop after open\n"
@@ -838,7 +841,7 @@ static int write_pidfile(const char *path)
 
 int main(int argc, char **argv)
 {
-    const char *socket_spec = NULL, *pidfile = NULL, *user = NULL;
+    const char *socket_spec = NULL, *pidfile = NULL, *user = NULL, *metrics = NULL;
     int test_config = 0;
     static const struct option longopts[] = {
         { "policy", required_argument, NULL, 'p' },
@@ -847,12 +850,13 @@ int main(int argc, char **argv)
         { "test-config", no_argument, NULL, 't' },
         { "pidfile", required_argument, NULL, 'P' },
         { "user", required_argument, NULL, 'u' },
+        { "metrics", required_argument, NULL, 'm' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
     };
     int opt;
-    while ((opt = getopt_long(argc, argv, "p:s:ftP:u:hV", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "p:s:ftP:u:m:hV", longopts, NULL)) != -1) {
         switch (opt) {
         case 'p': g_policy_path = optarg; break;
         case 's': socket_spec = optarg; break;
@@ -860,6 +864,7 @@ int main(int argc, char **argv)
         case 't': test_config = 1; break;
         case 'P': pidfile = optarg; break;
         case 'u': user = optarg; break;
+        case 'm': metrics = optarg; break;
         case 'h': usage(stdout); return 0;
         case 'V': printf("sealmilter %s\n", sealmilter_version()); return 0;
         default: usage(stderr); return 2;
@@ -912,6 +917,17 @@ int main(int argc, char **argv)
         rfd = daemonize();
     openlog("sealmilter", LOG_PID | LOG_NDELAY, LOG_MAIL);
 
+    if (metrics == NULL)
+        metrics = sealmilter_engine_setting(engine, "metrics_listen");
+    if (metrics != NULL && metrics[0] != '\0') {
+        /* Before dropping privileges (the port may be below 1024), after daemonizing
+         * (threads do not survive fork). */
+        char err[512];
+        if (metrics_start(metrics, err, sizeof err) != 0) {
+            report(rfd, "sealmilter: %s", err);
+            return 1;
+        }
+    }
     if (pidfile != NULL && write_pidfile(pidfile) != 0) {
         report(rfd, "sealmilter: cannot write pidfile %s: %s", pidfile, strerror(errno));
         return 1;

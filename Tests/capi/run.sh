@@ -138,6 +138,34 @@ if [ -x "$daemon" ]; then
         daemon_pid=
         if grep -q 'DR1: action=accept' "$tmp/d4.log"; then ok "drain: decision logged"; else notok "drain: no decision logged"; fi
         sed 's/^/    # daemon: /' "$tmp/d4.log"
+
+        # 5. The metrics endpoint (--metrics, loopback only), fed by real decisions.
+        mport=$((20000 + $$ % 20000))
+        start_daemon "$here/policy.yaml" "$tmp/d5.log" --metrics "127.0.0.1:$mport"
+        miltertest_run "$here/milter.lua" "milter.lua (for metrics)"
+        fetch() { python3 -c 'import sys,urllib.request
+try:
+    r = urllib.request.urlopen(sys.argv[1], timeout=5); print(r.status); print(r.headers.get("Content-Type")); print(r.read().decode())
+except urllib.error.HTTPError as e: print(e.code)' "$1"; }
+        m=$(fetch "http://127.0.0.1:$mport/metrics")
+        if [ "$(echo "$m" | sed -n 1p)" = 200 ] && echo "$m" | sed -n 2p | grep -q '^text/plain; version=0.0.4'; then
+            ok "metrics: GET /metrics answers 200 text/plain; version=0.0.4"; else notok "metrics: GET /metrics: $(echo "$m" | head -2)"; fi
+        if echo "$m" | grep -Eq '^sealmilter_messages_total\{action="accept"\} [1-9]'; then ok "metrics: accepted messages counted"
+        else notok "metrics: no sealmilter_messages_total{action=\"accept\"} sample"; fi
+        if echo "$m" | grep -Eq '^sealmilter_messages_total\{action="reject"\} [1-9]'; then ok "metrics: rejected messages counted"
+        else notok "metrics: no rejected messages counted"; fi
+        if echo "$m" | grep -Eq '^sealmilter_rule_matches_total\{rule="tag-invoice"\} [1-9]'; then ok "metrics: rule matches by rule"
+        else notok "metrics: no sealmilter_rule_matches_total{rule=\"tag-invoice\"}"; fi
+        if echo "$m" | grep -Eq '^sealmilter_policy_loads_total\{result="ok"\} 1$'; then ok "metrics: one policy load"
+        else notok "metrics: sealmilter_policy_loads_total{result=\"ok\"} is not 1"; fi
+        if echo "$m" | grep -q '^sealmilter_message_duration_seconds_bucket'; then ok "metrics: latency histogram"
+        else notok "metrics: no latency histogram"; fi
+        if [ "$(fetch "http://127.0.0.1:$mport/other" | sed -n 1p)" = 404 ]; then ok "metrics: other paths are 404"
+        else notok "metrics: other path not 404"; fi
+        stop_daemon TERM "$tmp/d5.log"
+        out=$("$daemon" --foreground --policy "$here/policy.yaml" --socket "unix:$tmp/m.sock" --metrics 0.0.0.0:9 2>&1); st=$?
+        if [ $st -eq 1 ] && echo "$out" | grep -q 'not a loopback address'; then ok "metrics: a non-loopback address is refused: $out"
+        else notok "metrics: non-loopback address: status $st: $out"; fi
     else
         echo "# miltertest not installed: daemon conversation not tested"
     fi
