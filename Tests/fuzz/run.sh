@@ -26,4 +26,5 @@ for f in "$root"/../shared/corpus/*/*; do
     { printf '\002\377\021'; cat "$f"; } > "$work/seeds/$n.c"          # chunks 256,18
 done
 SWIFT_BACKTRACE=enable=no "$bin" -max_total_time="$secs" -max_len=65536 -timeout=20 -rss_limit_mb=2048 \
-    -artifact_prefix="$here/artifacts/" -print_final_stats=1 "$@" "$work/corpus" "$work/seeds"
+    -dict="$here/mime.dict" -artifact_prefix="$here/artifacts/" -print_final_stats=1 "$@" \
+    "$work/corpus" "$work/seeds"
