@@ -160,6 +160,33 @@ run("reject rule answers 550 5.7.1", function()
   mt.disconnect(conn, false)
 end)
 
+-- 3b. tempfail: Subject E2E-TEMPFAIL -> 451 4.7.1.
+run("tempfail rule answers 451 4.7.1", function()
+  local conn = open(nil, "MT0006")
+  local r, stage = message(conn, {
+    { "From", "eve@ext.test" }, { "To", "bob@int.test" }, { "Subject", "E2E-TEMPFAIL please" },
+  }, "Hello.\r\n")
+  if r ~= SMFIR_REPLYCODE and r ~= SMFIR_TEMPFAIL then return "reply " .. rname(r) .. " at " .. stage end
+  if stage == "eom" and not mt.eom_check(conn, MT_SMTPREPLY, "451", "4.7.1", "Deferred by e2e tempfail rule") then
+    return "reply at eom is not '451 4.7.1 Deferred by e2e tempfail rule'"
+  end
+  mt.disconnect(conn, false)
+end)
+
+-- 3c. quarantine: Subject E2E-QUARANTINE -> SMFIR_QUARANTINE with the rule's reason, accepted.
+run("quarantine rule asks for quarantine", function()
+  local conn = open(nil, "MT0007")
+  local r, stage = message(conn, {
+    { "From", "eve@ext.test" }, { "To", "bob@int.test" }, { "Subject", "E2E-QUARANTINE please" },
+  }, "Hello.\r\n")
+  if stage ~= "eom" or (r ~= SMFIR_ACCEPT and r ~= SMFIR_CONTINUE) then return "reply " .. rname(r) .. " at " .. stage end
+  if not mt.eom_check(conn, MT_QUARANTINE, "e2e quarantine rule") then
+    return "no quarantine request with reason 'e2e quarantine rule'" ..
+      (mt.eom_check(conn, MT_QUARANTINE) and " (a different reason)" or "")
+  end
+  mt.disconnect(conn)
+end)
+
 -- 4. reject_recipient: only blocked@int.test is refused at RCPT.
 run("reject_recipient refuses only that recipient", function()
   local conn, rep = open({ "<ok1@int.test>", "<blocked@int.test>", "<ok2@int.test>" }, "MT0005")
