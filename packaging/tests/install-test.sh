@@ -142,7 +142,7 @@ done
 # ---- User, directories, unit ----------------------------------------------------
 check "system user sealmilter (home /var/lib/sealmilter, no login shell)" \
     sh -c 'getent passwd sealmilter | grep -Eq "^sealmilter:[^:]*:[0-9]+:[0-9]+:[^:]*:/var/lib/sealmilter:/usr/sbin/nologin$" && [ "$(id -u sealmilter)" -lt 1000 ]'
-check "system group sealmilter" getent group sealmilter
+check "system group sealmilter" sh -c 'getent group sealmilter >/dev/null'
 check "/var/spool/sealmilter is sealmilter:sealmilter 0750" \
     test "$(stat -c '%U:%G %a' /var/spool/sealmilter 2>/dev/null)" = "sealmilter:sealmilter 750"
 if getent passwd postfix >/dev/null && [ -d /var/spool/postfix ]; then
@@ -303,6 +303,19 @@ for p in $(pgrep -x smtpd); do
     note "smtpd pid $p: $(grep -E '^(Uid|Gid|Groups):' /proc/$p/status 2>/dev/null | tr '\t\n' '  ')"
 done
 check "daemon logged a decision with the queue ID" grep -Eq '[0-9A-F]{6,}: action=' "$tmp/daemon.log"
+# Reload as the unit does: ExecReload= runs "-t" as the unit's user, then SIGHUP.
+reload_check=$(sed -n 's/^ExecReload=//p' "$unit" | sed -n 1p)
+reload_signal=$(sed -n 's/^ExecReload=//p' "$unit" | sed -n 2p)
+check "unit's ExecReload: $reload_check; $reload_signal" has "$reload_check
+$reload_signal" '^/bin/kill -HUP \$MAINPID$'
+# shellcheck disable=SC2086
+if as_unit $reload_check >/dev/null 2>&1; then
+    kill -HUP "$(pgrep -P "$daemon_pid" | head -n 1)"
+    for i in $(seq 1 100); do grep -q 'reloaded' "$tmp/daemon.log" && break; sleep 0.1; done
+    check "reload: the daemon loaded the policy again on SIGHUP" grep -q 'SIGHUP: policy .* reloaded' "$tmp/daemon.log"
+else
+    notok "reload: ExecReload's policy check failed"
+fi
 stop_daemon
 check "daemon stopped on SIGTERM with status 0" test "${daemon_stop_status:-1}" = 0
 mdwe_check "$tmp/daemon.log"
