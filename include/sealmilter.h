@@ -70,6 +70,11 @@ typedef enum sealmilter_decision {
 #define SEALMILTER_NEED_RCPT     0x08u /* envelope recipients */
 #define SEALMILTER_NEED_HEADERS  0x10u /* header fields */
 #define SEALMILTER_NEED_BODY     0x20u /* body chunks */
+/* The policy may refuse (reject, tempfail, discard) a message before its end: at
+ * MAIL, at a header field or at end of headers. Without this bit the caller need
+ * not answer the MTA at end of headers (milter: SMFIP_NR_EOH); body chunks never
+ * need an answer, whatever the policy (decisions on body facts come at the end). */
+#define SEALMILTER_NEED_EARLY_REPLY 0x40u
 
 /* ---- Modifications the result may ask for (for negotiation) ------------ */
 #define SEALMILTER_MOD_ADDHDRS    0x01u

@@ -40,6 +40,15 @@ public final class Engine: Sendable {
             if rule.actions.contains(where: { if case .removeAttachments = $0 { true } else { false } }) { n.insert(.body) }
         }
         if policy.flagUnscannable { n.insert(.body) }
+        let early = policy.rules.contains { r in
+            !r.rejectsRecipient && r.stage < .body && r.actions.contains {
+                switch $0 {
+                case .reject, .tempfail, .discard: true
+                default: false
+                }
+            }
+        }
+        if early { n.insert(.earlyReply) }
         return n
     }
 
@@ -71,6 +80,8 @@ public struct Needs: OptionSet, Sendable {
     public static let rcpt = Needs(rawValue: 0x08)
     public static let headers = Needs(rawValue: 0x10)
     public static let body = Needs(rawValue: 0x20)
+    /// Some rule may refuse the message before its end (at MAIL or by end of headers).
+    public static let earlyReply = Needs(rawValue: 0x40)
 }
 
 /// Modifications a result may ask for; raw values are SEALMILTER_MOD_* bits.

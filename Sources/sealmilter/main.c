@@ -315,8 +315,11 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
     if (!(needs & (SEALMILTER_NEED_HEADERS))) proto |= SMFIP_NOHDRS;
     else proto |= SMFIP_NR_HDR;
     if (!(needs & (SEALMILTER_NEED_HEADERS | SEALMILTER_NEED_BODY))) proto |= SMFIP_NOEOH;
+    else if (!(needs & SEALMILTER_NEED_EARLY_REPLY)) proto |= SMFIP_NR_EOH;
+    /* Body chunks are never answered one by one (a round trip each): the engine
+     * decides on body facts at end of message. */
     if (!(needs & SEALMILTER_NEED_BODY)) proto |= SMFIP_NOBODY;
-    else proto |= SMFIP_SKIP;
+    else proto |= SMFIP_NR_BODY;
     proto |= SMFIP_NOUNKNOWN | SMFIP_NODATA;
     proto &= f1; /* only what the MTA offers */
     c->pflags = proto;
@@ -469,6 +472,12 @@ static sfsistat cb_eoh(SMFICTX *ctx)
         d = c->pending; /* decided at a header field (the engine normally repeats it) */
     c->pending = SEALMILTER_CONTINUE;
     c->body_needed = sealmilter_session_needs_body(c->s) != 0;
+    if (c->pflags & SMFIP_NR_EOH) {
+        /* No answer expected: a decision (the policy said it would not take one
+         * here) is kept and given at end of message, where the engine repeats it. */
+        c->pending = d;
+        return SMFIS_NOREPLY;
+    }
     return decide(ctx, c, d, 0);
 }
 
@@ -477,9 +486,15 @@ static sfsistat cb_body(SMFICTX *ctx, unsigned char *data, size_t len)
     struct conn *c = conn_get(ctx);
     if (c == NULL)
         return SMFIS_TEMPFAIL;
+    int noreply = (c->pflags & SMFIP_NR_BODY) != 0;
     if (!c->body_needed) /* header edits still come at eom: just skip the chunks */
-        return (c->pflags & SMFIP_SKIP) ? SMFIS_SKIP : SMFIS_CONTINUE;
-    return decide(ctx, c, sealmilter_session_body(c->s, data, len), 0);
+        return noreply ? SMFIS_NOREPLY : (c->pflags & SMFIP_SKIP) ? SMFIS_SKIP : SMFIS_CONTINUE;
+    sealmilter_decision d = c->pending != SEALMILTER_CONTINUE ? c->pending : sealmilter_session_body(c->s, data, len);
+    if (noreply) { /* a decision is given at end of message, where the engine repeats it */
+        c->pending = d;
+        return SMFIS_NOREPLY;
+    }
+    return decide(ctx, c, d, 0);
 }
 
 /* Applies the result of end_of_message. Returns 0, or -1 after logging why. */
@@ -565,6 +580,8 @@ static sfsistat cb_eom(SMFICTX *ctx)
     if (pass_macros(ctx, c, eom_macros) != 0)
         return fail(ctx, c, "eom macros");
     sealmilter_decision d = sealmilter_session_end_of_message(c->s);
+    if ((d == SEALMILTER_CONTINUE || d == SEALMILTER_ACCEPT) && c->pending != SEALMILTER_CONTINUE)
+        d = c->pending; /* taken at a stage that was not answered (the engine normally repeats it) */
     sfsistat st;
     if (d == SEALMILTER_CONTINUE || d == SEALMILTER_ACCEPT) {
         const char *what = "";
