@@ -244,7 +244,7 @@ let pkcs7Message = msg([
 @Test func earlyReplyOnlyWhenARuleCanRefuseBeforeTheEnd() throws {
     // Pass-through and body-stage refusals: nothing to answer before end of message.
     #expect(!Engine(policy: try Policy.parse(yaml: "rules: []\n")).needs.contains(.earlyReply))
-    let bodyReject = "rules:\n  - name: b\n    when: {body: {contains: [x]}}\n    actions: [{reject: no}]\n"
+    let bodyReject = "rules:\n  - name: b\n    when: {body: {contains: [x]}}\n    actions: [{reject: \"refused\"}]\n"
     #expect(!Engine(policy: try Policy.parse(yaml: bodyReject)).needs.contains(.earlyReply))
     let headerTag = "rules:\n  - name: h\n    when: {subject: {contains: [x]}}\n    actions: [{add_header: {name: X-A, value: b}}]\n"
     #expect(!Engine(policy: try Policy.parse(yaml: headerTag)).needs.contains(.earlyReply))
@@ -254,6 +254,6 @@ let pkcs7Message = msg([
     let senderDiscard = "rules:\n  - name: s\n    when: {sender: [a@b.example]}\n    actions: [{discard: true}]\n"
     #expect(Engine(policy: try Policy.parse(yaml: senderDiscard)).needs.contains(.earlyReply))
     // reject_recipient is answered at RCPT, not at end of headers.
-    let rcpt = "rules:\n  - name: r\n    when: {recipient: [a@b.example]}\n    actions: [{reject_recipient: no}]\n"
+    let rcpt = "rules:\n  - name: r\n    when: {recipient: [a@b.example]}\n    actions: [{reject_recipient: \"refused\"}]\n"
     #expect(!Engine(policy: try Policy.parse(yaml: rcpt)).needs.contains(.earlyReply))
 }
