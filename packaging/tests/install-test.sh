@@ -42,9 +42,12 @@ export PFH_SMTP_PORT=${PFH_SMTP_PORT:-10125} PFH_SINK_PORT=${PFH_SINK_PORT:-1012
 cleanup() {
     stop_daemon
     if [ "$harness_up" = 1 ]; then pfh_cleanup; fi
-    if dpkg-query -W -f='${Status}' sealmilter 2>/dev/null | grep -q installed; then
-        echo "# cleanup: purging the packages left installed by a failed run"
-        apt-get purge -y -q sealmilter-dev sealmilter >/dev/null 2>&1
+    local left
+    left=$(known_pkgs)
+    if [ -n "$left" ]; then
+        echo "# cleanup: purging what a failed run left: $left"
+        # shellcheck disable=SC2086
+        apt-get purge -y -q $left >/dev/null 2>&1
     fi
     rm -rf "$tmp"
 }
@@ -61,6 +64,11 @@ stop_daemon() { # $daemon_pid is strace; the daemon is its child (setpriv and sh
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
+# The sealmilter packages dpkg still knows (installed, or removed with config files).
+known_pkgs() {
+    dpkg-query -W -f='${Package} ${Status}\n' sealmilter sealmilter-dev 2>/dev/null \
+        | awk '$NF != "not-installed" { print $1 }'
+}
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 wait_port() {
     local i
@@ -90,9 +98,10 @@ check "main package exists: $main_deb" test -f "$main_deb"
 check "dev package exists: $dev_deb" test -f "$dev_deb"
 [ -f "$main_deb" ] && [ -f "$dev_deb" ] || finish
 
-if dpkg-query -W -f='${Status}' sealmilter 2>/dev/null | grep -q installed; then
+if [ -n "$(known_pkgs)" ]; then
     note "sealmilter is already installed: purging it first"
-    apt-get purge -y -q sealmilter-dev sealmilter >/dev/null 2>&1
+    # shellcheck disable=SC2086
+    apt-get purge -y -q $(known_pkgs) >/dev/null 2>&1
 fi
 getent passwd sealmilter >/dev/null && notok "a sealmilter user exists before the install (left over?)"
 
@@ -379,9 +388,35 @@ if [ -f "$root/Tests/capi/capi_test.c" ]; then
     fi
 fi
 
-# ---- Purge --------------------------------------------------------------------------
-if apt-get purge -y -q sealmilter-dev sealmilter >"$tmp/apt-purge.log" 2>&1; then
-    ok "apt-get purge sealmilter sealmilter-dev"
+# ---- Upgrade in place, remove, purge -----------------------------------------------
+# A local change to the policy survives reinstalling the same version (the upgrade
+# path of the maintainer scripts: postinst configure with the old version).
+printf '\n# local change by install-test %s\n' "$$" >> /etc/sealmilter/sealmilter.yaml
+if dpkg -i "$main_deb" >"$tmp/reinstall.log" 2>&1; then
+    ok "dpkg -i over the installed package (upgrade path)"
+else
+    sed 's/^/#   /' "$tmp/reinstall.log" | tail -10
+    notok "dpkg -i over the installed package"
+fi
+check "the local change to the conffile was kept" grep -q "local change by install-test $$" /etc/sealmilter/sealmilter.yaml
+check "still one sealmilter user after the upgrade" test "$(getent passwd | grep -c '^sealmilter:')" = 1
+
+if apt-get remove -y -q sealmilter-dev sealmilter >"$tmp/apt-remove.log" 2>&1; then
+    ok "apt-get remove sealmilter sealmilter-dev"
+else
+    sed 's/^/#   /' "$tmp/apt-remove.log" | tail -20
+    notok "apt-get remove failed"
+fi
+check "after remove: the binaries are gone" test ! -e /usr/sbin/sealmilter -a ! -e /usr/bin/sealctl
+check "after remove: the policy (conffile) is kept" grep -q "local change by install-test $$" /etc/sealmilter/sealmilter.yaml
+check "after remove: the user is kept" sh -c 'getent passwd sealmilter >/dev/null'
+
+# After the remove, sealmilter-dev (no conffiles) is already gone from dpkg's database.
+purge_list=$(known_pkgs | tr '\n' ' ')
+check "after remove: dpkg keeps only sealmilter's configuration: $purge_list" test "$purge_list" = "sealmilter "
+# shellcheck disable=SC2086
+if apt-get purge -y -q $purge_list >"$tmp/apt-purge.log" 2>&1; then
+    ok "apt-get purge $purge_list"
 else
     sed 's/^/#   /' "$tmp/apt-purge.log" | tail -20
     notok "apt-get purge failed"
