@@ -27,7 +27,7 @@ let package = Package(
     targets: [
         .target(name: "SealMIME"),
         .target(name: "SealDetect"),
-        .target(name: "SealPolicy", dependencies: ["SealDetect", .product(name: "Yams", package: "Yams")]),
+        .target(name: "SealPolicy", dependencies: ["SealDetect", "SealMIME", .product(name: "Yams", package: "Yams")]),
         .target(name: "SealMetrics", dependencies: [.product(name: "Prometheus", package: "swift-prometheus")]),
         .target(name: "SealEngine", dependencies: ["SealMIME", "SealDetect", "SealPolicy", "SealMetrics"]),
         .target(name: "SealmilterCAPI", dependencies: ["SealEngine"]),

@@ -61,13 +61,7 @@ final class MessageState: MIMEHandler {
         let p = session.engine.policy
         self.collectText = p.rules.contains { r in (r.conditions + r.exceptions).contains { if case .body = $0 { return true } else { return false } } }
         self.inspectLimit = p.limits.maxInspectBytes
-        var limits = ParserLimits()
-        limits.maxDepth = p.limits.maxDepth
-        limits.maxHeaderBytes = p.limits.maxHeaderBytes
-        limits.maxHeaders = p.limits.maxHeaders
-        limits.maxParts = p.limits.maxParts
-        limits.maxInspectBytes = p.limits.maxInspectBytes
-        self.parser = MIMEParser(limits: limits, decodeAll: session.decodeAll, handler: self)
+        self.parser = MIMEParser(limits: p.limits, decodeAll: session.decodeAll, handler: self)
     }
 
     var policy: Policy { session.engine.policy }

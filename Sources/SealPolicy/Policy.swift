@@ -1,4 +1,5 @@
 import SealDetect
+import SealMIME
 
 /// A loaded, validated policy: global settings and the ordered rules.
 public struct Policy: Sendable {
@@ -16,16 +17,9 @@ public struct Policy: Sendable {
     public init() {}
 }
 
-/// Parser and inspection limits. Exceeding one marks the message `limits-exceeded`.
-public struct Limits: Sendable, Equatable {
-    public var maxDepth: Int = 32
-    public var maxHeaderBytes: Int = 64 * 1024
-    public var maxHeaders: Int = 1000
-    public var maxParts: Int = 1000
-    /// Decoded bytes inspected per part (text for rules, bytes for detection).
-    public var maxInspectBytes: Int = 4 * 1024 * 1024
-    public init() {}
-}
+/// Parser and inspection limits (the `limits:` section): the parser's own type.
+/// Exceeding one marks the message `limits-exceeded`.
+public typealias Limits = ParserLimits
 
 /// Where and when rewritten bodies are spooled to a private temporary file.
 public struct SpoolSettings: Sendable, Equatable {

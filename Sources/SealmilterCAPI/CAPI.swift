@@ -273,16 +273,23 @@ public func sealmilterSessionNeedsBody(_ s: OpaquePointer?) -> Int32 {
     return box.session.needsBody ? 1 : 0
 }
 
-@c(sealmilter_session_body)
-public func sealmilterSessionBody(_ s: OpaquePointer?, _ data: UnsafePointer<UInt8>?, _ len: Int) -> Int32 {
+/// A pointer-plus-length buffer handed to the session; a NULL pointer with a
+/// positive length fails closed (tempfail) with a message.
+private func withBuffer(_ s: OpaquePointer?, _ data: UnsafePointer<UInt8>?, _ len: Int, _ what: String,
+                        _ call: (SessionBox, UnsafeRawBufferPointer) -> Decision) -> Int32 {
     mutating(s) { box in
-        if len == 0 { return box.session.body(UnsafeRawBufferPointer(start: nil, count: 0)).rawValue }
+        if len == 0 { return call(box, UnsafeRawBufferPointer(start: nil, count: 0)).rawValue }
         guard let data, len > 0 else {
-            box.capiError = "sealmilter_session_body: data is NULL"
+            box.capiError = "\(what): data is NULL"
             return failClosed
         }
-        return box.session.body(UnsafeRawBufferPointer(start: data, count: len)).rawValue
+        return call(box, UnsafeRawBufferPointer(start: data, count: len)).rawValue
     }
+}
+
+@c(sealmilter_session_body)
+public func sealmilterSessionBody(_ s: OpaquePointer?, _ data: UnsafePointer<UInt8>?, _ len: Int) -> Int32 {
+    withBuffer(s, data, len, "sealmilter_session_body") { $0.session.body($1) }
 }
 
 @c(sealmilter_session_end_of_message)
@@ -303,14 +310,7 @@ public func sealmilterSessionAbort(_ s: OpaquePointer?) {
 
 @c(sealmilter_session_raw)
 public func sealmilterSessionRaw(_ s: OpaquePointer?, _ data: UnsafePointer<UInt8>?, _ len: Int) -> Int32 {
-    mutating(s) { box in
-        if len == 0 { return box.session.raw(UnsafeRawBufferPointer(start: nil, count: 0)).rawValue }
-        guard let data, len > 0 else {
-            box.capiError = "sealmilter_session_raw: data is NULL"
-            return failClosed
-        }
-        return box.session.raw(UnsafeRawBufferPointer(start: data, count: len)).rawValue
-    }
+    withBuffer(s, data, len, "sealmilter_session_raw") { $0.session.raw($1) }
 }
 
 // MARK: - Result
