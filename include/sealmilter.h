@@ -53,6 +53,7 @@ extern "C" {
 #define SEALMILTER_EMISUSE   2  /* a call out of order or with a bad argument */
 #define SEALMILTER_EIO       3  /* spool or temporary file I/O failed */
 #define SEALMILTER_EINTERNAL 4  /* an action could not be carried out (fail closed) */
+#define SEALMILTER_EKEYFILE  5  /* a key or secret file of the policy is missing or unsafe */
 
 /* ---- Decisions: what the caller does after a stage ---------------------- */
 typedef enum sealmilter_decision {
@@ -99,6 +100,18 @@ const char *sealmilter_version(void);
  * sealmilter_free(). *engine is NULL on failure.
  */
 int sealmilter_engine_open(const char *policy_path, sealmilter_engine **engine, char **errmsg);
+
+/*
+ * Checks the key and secret files named in the policy's `keys:` section: each
+ * must exist, be a regular file, belong to the user ID `uid` (-1: the calling
+ * process's effective user ID), be readable by it and by nobody else (no
+ * permission bits for group or others: mode 0600 or 0400). Returns SEALMILTER_OK,
+ * or SEALMILTER_EKEYFILE with one line "FILE:LINE:COL: keys.NAME: PATH what is
+ * wrong" per unsafe file in *errmsg (free it with sealmilter_free()). A daemon
+ * calls it with the user it runs as, before serving and on every reload, and
+ * refuses a policy that fails it. sealmilter_engine_open() does not check files.
+ */
+int sealmilter_engine_check_keys(const sealmilter_engine *engine, long uid, char **errmsg);
 
 /* Drops the caller's reference. The engine is freed when no session uses it. */
 void sealmilter_engine_release(sealmilter_engine *engine);

@@ -10,6 +10,8 @@ public struct Policy: Sendable {
     public var limits: Limits = Limits()
     public var spool: SpoolSettings = SpoolSettings()
     public var milter: MilterSettings = MilterSettings()
+    /// Key material on disk (the `keys:` section), by name, in file order.
+    public var keys: [KeyFile] = []
     public var rules: [Rule] = []
     /// The file it was loaded from, for messages.
     public var source: String = "<policy>"

@@ -314,7 +314,7 @@ final class PolicyReader {
 
     // MARK: Top level
 
-    static let topKeys = ["internal_domains", "flag_unscannable", "limits", "spool", "milter", "rules"]
+    static let topKeys = ["internal_domains", "flag_unscannable", "limits", "spool", "milter", "keys", "rules"]
 
     func policy(_ root: Node, into p: inout Policy) {
         if isNull(root) { return }
@@ -336,6 +336,7 @@ final class PolicyReader {
             case "limits": if !isNull(v) { limits(v, into: &p.limits) }
             case "spool": if !isNull(v) { spool(v, into: &p.spool) }
             case "milter": if !isNull(v) { milter(v, into: &p.milter) }
+            case "keys": if !isNull(v) { p.keys = keys(v) }
             case "rules": p.rules = rules(v, keyNode)
             default: break
             }
@@ -393,6 +394,35 @@ final class PolicyReader {
                 m.metricsListen = s
             }
         }
+    }
+
+    /// `keys:` — a mapping of names to absolute paths of key or secret files.
+    func keys(_ node: Node) -> [KeyFile] {
+        guard case let .mapping(map) = node else {
+            fail(node, "keys: expected a mapping of names to file paths, found \(PolicyReader.describe(node))")
+            return []
+        }
+        var out: [KeyFile] = []
+        var seen: [String: Int] = [:]
+        for (k, v) in map {
+            guard case let .scalar(ks) = k, PolicyReader.tagName(k) != .null else {
+                fail(k, "keys: names must be plain words, found \(PolicyReader.describe(k))"); continue
+            }
+            let name = ks.string
+            if name.isEmpty || !name.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" || $0 == ".") }) {
+                fail(k, "keys: '\(name)' is not a key name (letters, digits, '-', '_' and '.')"); continue
+            }
+            if let first = seen[name] {
+                fail(k, "keys: duplicate key name '\(name)' (first given at line \(first))"); continue
+            }
+            seen[name] = k.mark?.line ?? 0
+            guard let path = text(v, "keys.\(name)", maxLength: 4096) else { continue }
+            guard path.hasPrefix("/") else {
+                fail(v, "keys.\(name): must be an absolute path, found '\(path)'"); continue
+            }
+            out.append(KeyFile(name: name, path: path, line: v.mark?.line ?? 0, column: v.mark?.column ?? 0))
+        }
+        return out
     }
 
     /// libmilter socket forms: `unix:/path`, `local:/path`, `/path`, `inet:port@host`, `inet6:port@host`.

@@ -25,6 +25,7 @@ private let EPOLICY: Int32 = 1
 private let EMISUSE: Int32 = 2
 private let EIO: Int32 = 3
 private let EINTERNAL: Int32 = 4
+private let EKEYFILE: Int32 = 5
 /// Decision returned when a call cannot be carried out (NULL or bad argument): fail closed.
 private let failClosed: Int32 = Decision.tempfail.rawValue
 
@@ -144,6 +145,28 @@ public func sealmilterEngineOpen(
         errmsg?.pointee = strdup(error.description)
         return EPOLICY
     }
+}
+
+@c(sealmilter_engine_check_keys)
+public func sealmilterEngineCheckKeys(
+    _ engine: OpaquePointer?,
+    _ uid: Int,
+    _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+) -> Int32 {
+    errmsg?.pointee = nil
+    guard let box = engineBox(engine) else {
+        errmsg?.pointee = strdup("sealmilter_engine_check_keys: engine must not be NULL")
+        return EMISUSE
+    }
+    guard uid >= -1, uid <= Int(UInt32.max) else {
+        errmsg?.pointee = strdup("sealmilter_engine_check_keys: uid \(uid) is out of range")
+        return EMISUSE
+    }
+    let owner = uid == -1 ? geteuid() : uid_t(uid)
+    let problems = box.engine.policy.keyFileProblems(owner: owner)
+    if problems.isEmpty { return OK }
+    errmsg?.pointee = strdup(problems.map(\.description).joined(separator: "\n"))
+    return EKEYFILE
 }
 
 @c(sealmilter_engine_release)

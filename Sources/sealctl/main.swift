@@ -41,19 +41,31 @@ struct CheckConfig: ParsableCommand {
 
     @Argument(help: "The policy file.") var file: String
 
+    @Option(help: ArgumentHelp(
+        "Also check that the key files belong to this user (the one the daemon runs as).",
+        valueName: "user"))
+    var user: String?
+
     func run() throws {
-        let errors = Policy.diagnose(path: file)
-        if !errors.isEmpty {
+        var owner: uid_t? = nil
+        if let user {
+            guard let pw = getpwnam(user) else {
+                FileHandle.standardError.write(Data("sealctl: unknown user \(user)\n".utf8))
+                throw ExitCode(2)
+            }
+            owner = pw.pointee.pw_uid
+        }
+        func fail(_ errors: [PolicyError]) -> ExitCode {
             for e in errors { FileHandle.standardError.write(Data((e.description + "\n").utf8)) }
-            throw ExitCode(1)
+            return ExitCode(1)
         }
-        do {
-            let p = try Policy.load(path: file)
-            print("\(file): OK (\(p.rules.count) rule\(p.rules.count == 1 ? "" : "s"))")
-        } catch {
-            FileHandle.standardError.write(Data((error.description + "\n").utf8))
-            throw ExitCode(1)
-        }
+        let errors = Policy.diagnose(path: file)
+        if !errors.isEmpty { throw fail(errors) }
+        let p: Policy
+        do { p = try Policy.load(path: file) } catch { throw fail([error]) }
+        let keyProblems = p.keyFileProblems(owner: owner)
+        if !keyProblems.isEmpty { throw fail(keyProblems) }
+        print("\(file): OK (\(p.rules.count) rule\(p.rules.count == 1 ? "" : "s"))")
     }
 }
 

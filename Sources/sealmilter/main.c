@@ -644,17 +644,33 @@ static struct smfiDesc g_desc = {
 
 /* ---- Policy loading and signals ------------------------------------------ */
 
-/* Opens an engine on the policy file; on failure prints/logs the message. */
-static sealmilter_engine *load_engine(const char *path, int to_stderr)
+/* Opens an engine on the policy file and checks its key files for the user ID
+ * `key_owner` (-1: the effective user); on failure prints/logs the message. */
+static sealmilter_engine *load_engine(const char *path, long key_owner, int to_stderr)
 {
     sealmilter_engine *e = NULL;
     char *err = NULL;
     int rc = sealmilter_engine_open(path, &e, &err);
+    if (rc == SEALMILTER_OK) {
+        rc = sealmilter_engine_check_keys(e, key_owner, &err);
+        if (rc != SEALMILTER_OK) {
+            sealmilter_engine_release(e);
+            e = NULL;
+        }
+    }
     if (rc != SEALMILTER_OK) {
-        if (to_stderr)
+        if (to_stderr) {
             fprintf(stderr, "%s\n", err ? err : path);
-        else
-            logmsg(LOG_ERR, "policy not loaded: %s", err ? err : path);
+        } else {
+            /* One log line per problem. */
+            char *line = err, *next;
+            do {
+                next = line ? strchr(line, '\n') : NULL;
+                if (next)
+                    *next++ = '\0';
+                logmsg(LOG_ERR, "policy not loaded: %s", line ? line : path);
+            } while ((line = next) != NULL);
+        }
         sealmilter_free(err);
         return NULL;
     }
@@ -664,7 +680,7 @@ static sealmilter_engine *load_engine(const char *path, int to_stderr)
 
 static void reload(void)
 {
-    sealmilter_engine *e = load_engine(g_policy_path, 0);
+    sealmilter_engine *e = load_engine(g_policy_path, -1, 0);
     if (e == NULL) {
         logmsg(LOG_ERR, "SIGHUP: keeping the policy in use");
         return;
@@ -894,7 +910,16 @@ int main(int argc, char **argv)
     }
 
     g_journal = stderr_is_journal();
-    sealmilter_engine *engine = load_engine(g_policy_path, 1);
+    struct passwd *pw = NULL;
+    if (user != NULL) {
+        pw = getpwnam(user);
+        if (pw == NULL) {
+            fprintf(stderr, "sealmilter: unknown user %s\n", user);
+            return 1;
+        }
+    }
+    /* Key files must belong to the user the daemon serves as. */
+    sealmilter_engine *engine = load_engine(g_policy_path, pw != NULL ? (long)pw->pw_uid : -1, 1);
     if (test_config) {
         if (engine == NULL)
             return 1;
@@ -912,14 +937,6 @@ int main(int argc, char **argv)
         socket_spec = DEFAULT_SOCKET;
     char *conn = strdup(socket_spec); /* kept: libmilter keeps the pointer */
 
-    struct passwd *pw = NULL;
-    if (user != NULL) {
-        pw = getpwnam(user);
-        if (pw == NULL) {
-            fprintf(stderr, "sealmilter: unknown user %s\n", user);
-            return 1;
-        }
-    }
     if (smfi_register(g_desc) != MI_SUCCESS) {
         fprintf(stderr, "sealmilter: smfi_register failed\n");
         return 1;

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static int passed, failed;
 static pthread_mutex_t count_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -460,6 +462,65 @@ static void test_threads(sealmilter_engine *e)
         check(w[i].ok == MESSAGES, "thread %d: %d/%d messages with the expected result", i, w[i].ok, MESSAGES);
 }
 
+/* Key files: sealmilter_engine_check_keys() refuses one that others can read. */
+static void test_keys(void)
+{
+    char dir[] = "/tmp/sealmilter-capi-keys.XXXXXX";
+    if (mkdtemp(dir) == NULL) {
+        check(0, "check_keys: mkdtemp");
+        return;
+    }
+    char key[256], pol[256];
+    snprintf(key, sizeof key, "%s/gw.key", dir);
+    snprintf(pol, sizeof pol, "%s/policy.yaml", dir);
+    FILE *f = fopen(key, "w");
+    FILE *p = fopen(pol, "w");
+    if (f == NULL || p == NULL) {
+        check(0, "check_keys: cannot write test files");
+        return;
+    }
+    fputs("not really a key\n", f);
+    fclose(f);
+    fprintf(p, "keys:\n  gateway: %s\n", key);
+    fclose(p);
+
+    sealmilter_engine *e = NULL;
+    char *err = NULL;
+    int rc = sealmilter_engine_open(pol, &e, &err);
+    check(rc == SEALMILTER_OK, "check_keys: a policy with keys opens (%d %s)", rc, err ? err : "");
+    sealmilter_free(err);
+    err = NULL;
+
+    chmod(key, 0644);
+    rc = sealmilter_engine_check_keys(e, -1, &err);
+    check(rc == SEALMILTER_EKEYFILE && contains(err, "keys.gateway: ") && contains(err, "mode 0644") &&
+              contains(err, ":2:"),
+          "check_keys: mode 0644 -> SEALMILTER_EKEYFILE (%d: %s)", rc, err ? err : "");
+    sealmilter_free(err);
+    err = NULL;
+
+    chmod(key, 0600);
+    rc = sealmilter_engine_check_keys(e, -1, &err);
+    check(rc == SEALMILTER_OK && err == NULL, "check_keys: mode 0600, own file -> OK (%d)", rc);
+    sealmilter_free(err);
+    err = NULL;
+
+    rc = sealmilter_engine_check_keys(e, (long)getuid() + 1, &err);
+    check(rc == SEALMILTER_EKEYFILE && contains(err, "but the filter runs as"),
+          "check_keys: another user's uid -> SEALMILTER_EKEYFILE (%s)", err ? err : "");
+    sealmilter_free(err);
+    err = NULL;
+
+    rc = sealmilter_engine_check_keys(NULL, -1, &err);
+    check(rc == SEALMILTER_EMISUSE && err != NULL, "check_keys(NULL) -> SEALMILTER_EMISUSE");
+    sealmilter_free(err);
+
+    sealmilter_engine_release(e);
+    unlink(key);
+    unlink(pol);
+    rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4) {
@@ -480,6 +541,7 @@ int main(int argc, char **argv)
         test_refcount(argv[1]);
         test_actions(argv[3]);
         test_threads(e);
+        test_keys();
         sealmilter_engine_release(e);
     }
     printf("%d passed, %d failed\n", passed, failed);

@@ -50,6 +50,43 @@ if [ -x "$daemon" ]; then
     t=$("$daemon" --test-config --policy "$here/bad-policy.yaml" 2>&1); st=$?
     case "$st:$t" in "1:$here/bad-policy.yaml:2:"*) ok "sealmilterd -t on an invalid policy: status 1: $t" ;;
         *) notok "sealmilterd -t on an invalid policy: status $st: $t" ;; esac
+    # Key files: refused when others can read them, at -t and at start.
+    printf 'key\n' >"$tmp/gw.key"
+    printf 'keys:\n  gateway: %s\n' "$tmp/gw.key" >"$tmp/keys.yaml"
+    chmod 640 "$tmp/gw.key"
+    t=$("$daemon" -t --policy "$tmp/keys.yaml" 2>&1); st=$?
+    case "$st:$t" in "1:$tmp/keys.yaml:2:12: keys.gateway: $tmp/gw.key is open to other users than its owner (mode 0640)"*)
+        ok "sealmilterd -t refuses a key file of mode 0640: $t" ;;
+        *) notok "sealmilterd -t with a key file of mode 0640: status $st: $t" ;; esac
+    t=$("$daemon" --foreground --policy "$tmp/keys.yaml" --socket "unix:$tmp/k.sock" 2>&1); st=$?
+    if [ $st -eq 1 ] && [ ! -e "$tmp/k.sock" ] && echo "$t" | grep -q 'keys.gateway: .*mode 0640'; then
+        ok "sealmilterd refuses to start with a key file of mode 0640"
+    else notok "sealmilterd start with a key file of mode 0640: status $st: $t"; fi
+    chmod 600 "$tmp/gw.key"
+    t=$("$daemon" -t --policy "$tmp/keys.yaml" 2>&1); st=$?
+    if [ $st -eq 0 ]; then ok "sealmilterd -t accepts a key file of mode 0600"; else notok "sealmilterd -t, key file 0600: status $st: $t"; fi
+    if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
+        t=$("$daemon" -t --user nobody --policy "$tmp/keys.yaml" 2>&1); st=$?
+        if [ $st -eq 1 ] && echo "$t" | grep -q 'but the filter runs as nobody'; then
+            ok "sealmilterd -t --user nobody refuses root's key file: $t"
+        else notok "sealmilterd -t --user nobody, root's key file: status $st: $t"; fi
+    fi
+    if [ -x "$build/sealctl" ]; then
+        chmod 604 "$tmp/gw.key"
+        t=$("$build/sealctl" check-config "$tmp/keys.yaml" 2>&1); st=$?
+        if [ $st -eq 1 ] && echo "$t" | grep -q 'keys.gateway: .*(mode 0604)'; then ok "sealctl check-config refuses a key file of mode 0604"
+        else notok "sealctl check-config, key file 0604: status $st: $t"; fi
+        chmod 600 "$tmp/gw.key"
+        t=$("$build/sealctl" check-config "$tmp/keys.yaml" 2>&1); st=$?
+        if [ $st -eq 0 ]; then ok "sealctl check-config accepts a key file of mode 0600: $t"; else notok "sealctl check-config, key 0600: status $st: $t"; fi
+        if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
+            t=$("$build/sealctl" check-config --user nobody "$tmp/keys.yaml" 2>&1); st=$?
+            if [ $st -eq 1 ] && echo "$t" | grep -q 'chown nobody'; then ok "sealctl check-config --user nobody: root's key file refused"
+            else notok "sealctl check-config --user nobody: status $st: $t"; fi
+        fi
+        t=$("$build/sealctl" check-config --user no-such-user-here "$tmp/keys.yaml" 2>&1); st=$?
+        if [ $st -eq 2 ]; then ok "sealctl check-config --user with an unknown user: status 2"; else notok "unknown --user: status $st: $t"; fi
+    fi
     "$daemon" --no-such-option >/dev/null 2>&1; st=$?
     if [ $st -eq 2 ]; then ok "unknown option: status 2"; else notok "unknown option: status $st"; fi
 
@@ -123,6 +160,19 @@ if [ -x "$daemon" ]; then
         PID=$daemon_pid POLICY="$tmp/policy.yaml" V2="$tmp/policy-v2.yaml" LOG="$tmp/d3.log" \
             miltertest_run "$here/reload.lua" reload.lua
         stop_daemon TERM "$tmp/d3.log"
+
+        # 3b. SIGHUP after a key file became readable by others: the policy is refused.
+        start_daemon "$tmp/keys.yaml" "$tmp/d3b.log"
+        chmod 644 "$tmp/gw.key"
+        kill -HUP "$daemon_pid"
+        i=0
+        while ! grep -q 'keeping the policy' "$tmp/d3b.log" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+        if kill -0 "$daemon_pid" 2>/dev/null && grep -q 'policy not loaded: .*keys.gateway: .*mode 0644' "$tmp/d3b.log" &&
+            grep -q 'keeping the policy in use' "$tmp/d3b.log"; then
+            ok "SIGHUP with a key file of mode 0644: refused, still running"
+        else notok "SIGHUP with a key file of mode 0644"; fi
+        chmod 600 "$tmp/gw.key"
+        stop_daemon TERM "$tmp/d3b.log"
 
         # 4. SIGTERM with a message under way: it is finished, then the daemon exits.
         start_daemon "$here/policy.yaml" "$tmp/d4.log"
