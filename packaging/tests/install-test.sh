@@ -23,6 +23,7 @@ check() { # check DESCRIPTION COMMAND...
 }
 note() { echo "# $*"; }
 has() { printf '%s\n' "$1" | grep -Eq -- "$2"; } # has TEXT REGEX
+not_has() { ! has "$@"; }
 finish() {
     echo "$passed passed, $failed failed"
     [ "$failed" -eq 0 ]
@@ -80,12 +81,17 @@ wait_port() {
 main_deb=${1:-}
 dev_deb=${2:-}
 if [ -z "$main_deb" ]; then
-    note "building the packages with packaging/build-deb"
-    if ! "$root/packaging/build-deb" >"$tmp/build-deb.out" 2>"$tmp/build-deb.err"; then
+    note "building the packages with packaging/build-deb --lintian"
+    if ! "$root/packaging/build-deb" --lintian >"$tmp/build-deb.out" 2>"$tmp/build-deb.err"; then
         tail -30 "$tmp/build-deb.err" | sed 's/^/#   /'
-        notok "packaging/build-deb failed"
+        notok "packaging/build-deb --lintian failed"
         finish
     fi
+    # lintian's tags: E (error) fails the build above; warnings are listed here.
+    tags=$(grep -E '^[EWIP]: sealmilter' "$tmp/build-deb.err" | sort -u)
+    printf '%s\n' "$tags" | grep -E '^[WI]: ' | sed 's/^/# lintian: /'
+    check "lintian on both packages: no errors" not_has "$tags" '^E: '
+    check "lintian on both packages: no warnings" not_has "$tags" '^W: '
     main_deb=$(tail -n 1 "$tmp/build-deb.out")
     dev_deb=$(tail -n 2 "$tmp/build-deb.out" | head -n 1)
 fi
