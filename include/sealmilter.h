@@ -76,6 +76,11 @@ typedef enum sealmilter_decision {
  * not answer the MTA at end of headers (milter: SMFIP_NR_EOH); body chunks never
  * need an answer, whatever the policy (decisions on body facts come at the end). */
 #define SEALMILTER_NEED_EARLY_REPLY 0x40u
+/* MTA macros beyond the queue ID "i" (which a caller always passes when it has it):
+ * each costs the MTA work per message, so a caller asks only for these groups. */
+#define SEALMILTER_NEED_CLIENT_MACROS 0x80u  /* {client_addr} {daemon_name} */
+#define SEALMILTER_NEED_TLS_MACROS    0x100u /* {tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} */
+#define SEALMILTER_NEED_AUTH_MACROS   0x200u /* {auth_authen} */
 
 /* ---- Modifications the result may ask for (for negotiation) ------------ */
 #define SEALMILTER_MOD_ADDHDRS    0x01u

@@ -49,6 +49,7 @@ public final class Engine: Sendable {
             }
         }
         if early { n.insert(.earlyReply) }
+        if policy.milter.macros == .all { n.formUnion([.clientMacros, .tlsMacros, .authMacros]) }
         return n
     }
 
@@ -82,6 +83,12 @@ public struct Needs: OptionSet, Sendable {
     public static let body = Needs(rawValue: 0x20)
     /// Some rule may refuse the message before its end (at MAIL or by end of headers).
     public static let earlyReply = Needs(rawValue: 0x40)
+    /// The client's address and the MTA's daemon name (`{client_addr}`, `{daemon_name}`).
+    public static let clientMacros = Needs(rawValue: 0x80)
+    /// The TLS facts (`{tls_version}`, `{cipher}`, `{cipher_bits}`, `{cert_subject}`, `{cert_issuer}`).
+    public static let tlsMacros = Needs(rawValue: 0x100)
+    /// The SMTP AUTH user (`{auth_authen}`).
+    public static let authMacros = Needs(rawValue: 0x200)
 }
 
 /// Modifications a result may ask for; raw values are SEALMILTER_MOD_* bits.

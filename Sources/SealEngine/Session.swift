@@ -235,7 +235,21 @@ public final class Session {
         if !m.removedParts.isEmpty { s += " removed=" + m.removedParts.joined(separator: ",") }
         if let r = reply, m.decided == .reject || m.decided == .tempfail { s += " reply=\"\(r.code) \(r.extendedCode) \(r.text)\"" }
         if let f = m.failure { s += " error=\"\(f)\"" }
+        // Connection facts, when the MTA passed them (milter.macros: all).
+        if let client = clientAddress ?? macros["client_addr"], !client.isEmpty { s += " client=\(Self.logSafe(client))" }
+        if let v = macros["tls_version"], !v.isEmpty {
+            s += " tls=\(Self.logSafe(v))"
+            if let c = macros["cipher"], !c.isEmpty { s += " cipher=\(Self.logSafe(c))" }
+        }
+        if let a = macros["auth_authen"], !a.isEmpty { s += " auth=\(Self.logSafe(a))" }
         return s
+    }
+}
+
+extension Session {
+    /// A value from the client as one log word: spaces, quotes and control characters become '_'.
+    static func logSafe(_ v: String) -> String {
+        String(String.UnicodeScalarView(v.unicodeScalars.map { $0.value <= 0x20 || $0 == "\"" || $0.value == 0x7f ? "_" : $0 }))
     }
 }
 

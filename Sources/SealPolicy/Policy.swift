@@ -35,7 +35,18 @@ public struct SpoolSettings: Sendable, Equatable {
 public struct MilterSettings: Sendable, Equatable {
     public var socket: String? = nil
     public var metricsListen: String? = nil
+    /// Which MTA macros the daemon asks for (`milter.macros`).
+    public var macros: MacroRequest = .needed
     public init() {}
+}
+
+/// Which MTA macros (connection facts) the milter asks the MTA for. Each macro
+/// costs the MTA work per message, so by default only what the rules use.
+public enum MacroRequest: String, Sendable, CaseIterable {
+    /// The queue ID, and the facts the policy's rules use (today's rules use none).
+    case needed
+    /// Also the client, authentication and TLS facts, logged with each decision.
+    case all
 }
 
 /// One rule: all conditions must hold, no exception may hold; then the actions apply.

@@ -383,7 +383,12 @@ final class PolicyReader {
     }
 
     func milter(_ node: Node, into m: inout MilterSettings) {
-        guard let f = fields(node, in: "milter", allowed: ["socket", "metrics_listen"]) else { return }
+        guard let f = fields(node, in: "milter", allowed: ["socket", "metrics_listen", "macros"]) else { return }
+        if let v = f["macros"], let s = text(v, "milter.macros") {
+            if let request = MacroRequest(rawValue: s) { m.macros = request } else {
+                fail(v, "milter.macros: expected needed or all, found '\(s)'")
+            }
+        }
         if let v = f["socket"], let s = text(v, "milter.socket", maxLength: 4096) {
             if let problem = PolicyReader.socketProblem(s) { fail(v, "milter.socket: \(problem)") } else { m.socket = s }
         }

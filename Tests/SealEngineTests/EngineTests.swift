@@ -93,6 +93,24 @@ let pkcs7Message = msg([
     let flag = Engine(policy: try Policy.parse(yaml: "rules: []\n"))
     #expect(flag.needs == [.headers, .body])
     #expect(flag.modifications.contains(.addHeaders))
+    let all = Engine(policy: try Policy.parse(yaml: "milter: {macros: all}\nrules: []\n"))
+    #expect(all.needs == [.headers, .body, .clientMacros, .tlsMacros, .authMacros])
+}
+
+@Test func connectionFactsAreLoggedWhenPassed() throws {
+    let engine = Engine(policy: try Policy.parse(yaml: flagOnly))
+    let s = Session(engine: engine)
+    _ = s.mailFrom("<a@x.example>")
+    _ = s.rcpt("<b@example.com>")
+    _ = s.header(name: "Subject", value: "hi")
+    _ = s.endOfHeaders()
+    _ = s.endOfMessage()
+    #expect(s.logLine == "action=accept rules=- unscannable=-")
+    s.macro(name: "{client_addr}", value: "192.0.2.7")
+    s.macro(name: "{tls_version}", value: "TLSv1.3")
+    s.macro(name: "cipher", value: "TLS_AES_256_GCM_SHA384")
+    s.macro(name: "{auth_authen}", value: "al ice\"x")
+    #expect(s.logLine == "action=accept rules=- unscannable=- client=192.0.2.7 tls=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 auth=al_ice_x")
 }
 
 @Test func headerRuleDecidesAtEndOfHeadersAndSkipsBody() throws {

@@ -163,6 +163,7 @@ import Testing
         expectRefused("milter:\n  socket: tcp:25\n", line: 2, "unix:/path")
         expectRefused("milter:\n  socket: inet:99999@localhost\n", line: 2, "port number")
         expectRefused("milter:\n  metrics_listen: localhost\n", line: 2, "host:port")
+        expectRefused("milter:\n  macros: some\n", line: 2, column: 11, "milter.macros: expected needed or all, found 'some'")
         expectRefused("internal_domains: [user@example.com]\n", line: 1, "is an address")
         expectRefused("internal_domains: [\"a.example, b.example\"]\n", line: 1, "one domain per list item")
     }

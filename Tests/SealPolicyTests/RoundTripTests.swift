@@ -7,7 +7,7 @@ let fullPolicy = """
     flag_unscannable: false
     limits: {max_depth: 8, max_header_bytes: 32K, max_headers: 200, max_parts: 50, max_inspect_bytes: 2M}
     spool: {memory_limit: 512K, directory: /var/spool/sealmilter}
-    milter: {socket: "inet:8891@127.0.0.1", metrics_listen: "127.0.0.1:9125"}
+    milter: {socket: "inet:8891@127.0.0.1", metrics_listen: "127.0.0.1:9125", macros: all}
     rules:
       - name: strip-encrypted-zips
         when:
@@ -75,6 +75,7 @@ let fullPolicy = """
         #expect(p.spool.directory == "/var/spool/sealmilter")
         #expect(p.milter.socket == "inet:8891@127.0.0.1")
         #expect(p.milter.metricsListen == "127.0.0.1:9125")
+        #expect(p.milter.macros == .all)
         #expect(p.rules.map(\.name) == ["strip-encrypted-zips", "refuse", "defer", "defaults", "per-recipient",
                                         "drop", "defaults-2", "defaults-3", "hold"])
         #expect(p.rules.map(\.line) == [7, 27, 31, 35, 37, 41, 46, 49, 53])

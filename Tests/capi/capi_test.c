@@ -127,6 +127,8 @@ static void test_engine(sealmilter_engine *e, const char *policy)
     check((needs & SEALMILTER_NEED_HEADERS) != 0, "needs HEADERS (forged X-Sealmilter-* stripping) 0x%x", needs);
     check((needs & SEALMILTER_NEED_MAIL) != 0, "needs MAIL (a sender rule) 0x%x", needs);
     check((needs & SEALMILTER_NEED_RCPT) != 0, "needs RCPT (a reject_recipient rule) 0x%x", needs);
+    check((needs & (SEALMILTER_NEED_CLIENT_MACROS | SEALMILTER_NEED_TLS_MACROS | SEALMILTER_NEED_AUTH_MACROS)) == 0,
+          "no client, TLS or AUTH macros needed (milter.macros defaults to needed) 0x%x", needs);
     unsigned mods = sealmilter_engine_modifications(e);
     check((mods & SEALMILTER_MOD_ADDHDRS) != 0, "modifications include ADDHDRS (add_header) 0x%x", mods);
     check((mods & SEALMILTER_MOD_CHGHDRS) != 0, "modifications include CHGHDRS (header deletion) 0x%x", mods);
@@ -481,20 +483,23 @@ static void test_keys(void)
     }
     fputs("not really a key\n", f);
     fclose(f);
-    fprintf(p, "keys:\n  gateway: %s\n", key);
+    fprintf(p, "milter: {macros: all}\nkeys:\n  gateway: %s\n", key);
     fclose(p);
 
     sealmilter_engine *e = NULL;
     char *err = NULL;
     int rc = sealmilter_engine_open(pol, &e, &err);
     check(rc == SEALMILTER_OK, "check_keys: a policy with keys opens (%d %s)", rc, err ? err : "");
+    unsigned macro_bits = SEALMILTER_NEED_CLIENT_MACROS | SEALMILTER_NEED_TLS_MACROS | SEALMILTER_NEED_AUTH_MACROS;
+    check((sealmilter_engine_needs(e) & macro_bits) == macro_bits,
+          "milter.macros: all -> needs CLIENT, TLS and AUTH macros (0x%x)", sealmilter_engine_needs(e));
     sealmilter_free(err);
     err = NULL;
 
     chmod(key, 0644);
     rc = sealmilter_engine_check_keys(e, -1, &err);
     check(rc == SEALMILTER_EKEYFILE && contains(err, "keys.gateway: ") && contains(err, "mode 0644") &&
-              contains(err, ":2:"),
+              contains(err, ":3:"),
           "check_keys: mode 0644 -> SEALMILTER_EKEYFILE (%d: %s)", rc, err ? err : "");
     sealmilter_free(err);
     err = NULL;

@@ -242,14 +242,7 @@ fi
 # (h) STARTTLS ----------------------------------------------------------------------------------
 if want h; then
     T_H=$(tok tls); simple_msg "$W/msgs/h.eml" "$T_H" "e2e over TLS"
-    # Watch what arrives on the daemon's milter connections (all threads) while sending.
-    SPID=
-    if [ -n "$DAEMON_PID" ] && command -v strace >/dev/null; then
-        strace -f -qq -e trace=read,recvfrom,recvmsg -s 4096 -o "$W/log/strace-h" -p "$DAEMON_PID" 2>/dev/null &
-        SPID=$!; sleep 0.7
-    fi
     send h --tls --from eve@ext.test --to bob@int.test --data "@$W/msgs/h.eml"
-    if [ -n "$SPID" ]; then sleep 0.5; kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; fi
     if ! grep -q 'TLS started' "$W/out/h"; then notok "h STARTTLS" "TLS not started: $(grep -E '^\*\*\*' "$W/out/h" | head -2 | tr '\n' ' ')"
     elif ! delivered h "$T_H"; then notok "h STARTTLS" "$WHY"
     elif ! grep -q '(using TLSv1' "$DELIVERED"; then notok "h STARTTLS" "Received field does not record TLS"
@@ -258,18 +251,12 @@ if want h; then
     else
         ok "h STARTTLS delivery$([ "$DAEMON" != none ] && echo ' through the milter') ($(grep -o 'using TLSv1[^ ]* with cipher [^ ]*' "$DELIVERED" | head -1))"
         if [ "$DAEMON" != none ]; then
+            # policy.yaml asks for every macro (milter.macros: all): the decision line
+            # for this queue ID carries the TLS version and cipher Postfix passed.
             hq=$(queued_id h)
-            if grep -qiE 'tls_version|TLSv1\.[0-3]' "$W/log/daemon.log"; then
-                if grep -E "$hq" "$W/log/daemon.log" | grep -qE 'TLSv1\.[23]'; then ok "h TLS macros reach the daemon (its log line for $hq shows the TLS version)"
-                else notok "h TLS macros reach the daemon" "the daemon logs TLS facts, but not TLSv1.x for $hq"; fi
-            elif [ -n "$SPID" ] && [ -s "$W/log/strace-h" ]; then
-                # milter macro packets carry "{tls_version}\0TLSv1.3\0"; strace shows NUL as \0
-                if grep -qE 'tls_version\}?\\0TLSv1\.[23]' "$W/log/strace-h"; then
-                    ok "h TLS macros reach the daemon (seen on its milter socket: $(grep -oE '\{?tls_version\}?\\0TLSv1\.[23]|\{?cipher\}?\\0[A-Z0-9_-]+' "$W/log/strace-h" | sort -u | tr '\n' ' '| sed 's/\\0/=/g'))"
-                else
-                    notok "h TLS macros reach the daemon" "no {tls_version} value in what the daemon read from Postfix (strace); macros seen: $(grep -oE '\{[a-z_]+\}' "$W/log/strace-h" | sort -u | tr '\n' ' ')"
-                fi
-            else note "h: the daemon does not log TLS macros and strace is not available, so only TLS delivery through the milter was checked (not counted)"; fi
+            hl=$(grep -E "$hq" "$W/log/daemon.log" | grep -E 'TLSv1\.[23]' | head -1)
+            if [ -n "$hl" ]; then ok "h TLS macros reach the daemon (its log line: ${hl#*$hq})"
+            else notok "h TLS macros reach the daemon" "no line for $hq with TLSv1.x in the daemon log: $(grep -E "$hq" "$W/log/daemon.log" | head -2)"; fi
         fi
     fi
 fi

@@ -276,9 +276,9 @@ else
     finish
 fi
 
-# send FILE SUBJECT-TAG — swaks into the private Postfix; prints the delivered copy's file.
+# send FILE SUBJECT-TAG — swaks into the private Postfix (STARTTLS); prints the delivered copy's file.
 send() {
-    swaks --server "127.0.0.1:$PFH_SMTP_PORT" --from alice@sender.example --to bob@example.com \
+    swaks --server "127.0.0.1:$PFH_SMTP_PORT" --tls --from alice@sender.example --to bob@example.com \
         --data "$1" >"$1.swaks" 2>&1 || { sed 's/^/#   swaks: /' "$1.swaks" | tail -8; return 1; }
     local i
     for i in $(seq 1 150); do
@@ -318,6 +318,12 @@ for p in $(pgrep -x smtpd); do
     note "smtpd pid $p: $(grep -E '^(Uid|Gid|Groups):' /proc/$p/status 2>/dev/null | tr '\t\n' '  ')"
 done
 check "daemon logged a decision with the queue ID" grep -Eq '[0-9A-F]{6,}: action=' "$tmp/daemon.log"
+# The packaged policy leaves milter.macros at "needed": the daemon asks Postfix for
+# the queue ID only, so the TLS facts of these STARTTLS sessions never reach it
+# (with "macros: all" its decision lines carry tls=..., as the e2e tests check).
+check "default policy: no TLS macros asked for (no tls= in the decision lines)" \
+    not_has "$(grep -E ': action=' "$tmp/daemon.log")" ' tls='
+check "the test messages came over TLS" grep -q 'TLS started' "$tmp/smime.eml.swaks"
 # Reload as the unit does: ExecReload= runs "-t" as the unit's user, then SIGHUP.
 reload_check=$(sed -n 's/^ExecReload=//p' "$unit" | sed -n 1p)
 reload_signal=$(sed -n 's/^ExecReload=//p' "$unit" | sed -n 2p)
