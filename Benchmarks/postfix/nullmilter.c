@@ -1,10 +1,12 @@
 /*
  * nullmilter.c — a do-nothing libmilter filter, the baseline of the Postfix
  * throughput benchmark: what any milter costs Postfix on this machine, before
- * Sealmilter does any work. It asks for the same stages as sealmilterd with the
- * pass-through policy (no CONNECT/HELO/RCPT, MAIL without a reply, header fields
- * without replies, end of headers, body chunks, end of message), answers
- * "continue" to everything and accepts at end of message. No modifications.
+ * Sealmilter does any work. It negotiates as sealmilterd does with the
+ * pass-through policy: the same stages (no CONNECT/HELO/RCPT/DATA, MAIL, header
+ * fields, end of headers and body chunks all without replies, end of message)
+ * and the same macros (SMFIF_SETSYMLIST: the queue ID "i" alone at every stage,
+ * instead of Postfix's default lists). It accepts at end of message. No
+ * modifications.
  *
  * Over TCP it sets TCP_NODELAY on each accepted connection and TCP_QUICKACK
  * after each read (sealmilterd does the same): without them, header fields sent
@@ -57,20 +59,28 @@ static sfsistat on_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
                              unsigned long f3, unsigned long *pf0, unsigned long *pf1,
                              unsigned long *pf2, unsigned long *pf3)
 {
-    (void)ctx; (void)f0; (void)f2; (void)f3;
+    (void)f2; (void)f3;
     unsigned long want = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NR_MAIL | SMFIP_NORCPT |
-                         SMFIP_NR_HDR | SMFIP_SKIP | SMFIP_NOUNKNOWN | SMFIP_NODATA;
+                         SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY | SMFIP_NOUNKNOWN | SMFIP_NODATA;
     *pf0 = 0;
+    if (f0 & SMFIF_SETSYMLIST) {
+        static char qid[] = "i";
+        int stages[] = { SMFIM_CONNECT, SMFIM_HELO, SMFIM_ENVFROM, SMFIM_ENVRCPT, SMFIM_DATA, SMFIM_EOH, SMFIM_EOM };
+        for (size_t i = 0; i < sizeof stages / sizeof stages[0]; i++)
+            (void)smfi_setsymlist(ctx, stages[i], qid);
+        *pf0 = SMFIF_SETSYMLIST;
+    }
     *pf1 = want & f1;
     *pf2 = 0;
     *pf3 = 0;
     return SMFIS_CONTINUE;
 }
 
-static sfsistat on_envfrom(SMFICTX *ctx, char **argv) { (void)ctx; (void)argv; return SMFIS_CONTINUE; }
-static sfsistat on_header(SMFICTX *ctx, char *n, char *v) { (void)ctx; (void)n; (void)v; return SMFIS_CONTINUE; }
-static sfsistat on_eoh(SMFICTX *ctx) { (void)ctx; return SMFIS_CONTINUE; }
-static sfsistat on_body(SMFICTX *ctx, unsigned char *b, size_t n) { (void)ctx; (void)b; (void)n; return SMFIS_CONTINUE; }
+/* Stages negotiated without replies answer SMFIS_NOREPLY. */
+static sfsistat on_envfrom(SMFICTX *ctx, char **argv) { (void)ctx; (void)argv; return SMFIS_NOREPLY; }
+static sfsistat on_header(SMFICTX *ctx, char *n, char *v) { (void)ctx; (void)n; (void)v; return SMFIS_NOREPLY; }
+static sfsistat on_eoh(SMFICTX *ctx) { (void)ctx; return SMFIS_NOREPLY; }
+static sfsistat on_body(SMFICTX *ctx, unsigned char *b, size_t n) { (void)ctx; (void)b; (void)n; return SMFIS_NOREPLY; }
 static sfsistat on_eom(SMFICTX *ctx) { (void)ctx; return SMFIS_ACCEPT; }
 
 int main(int argc, char **argv)

@@ -8,6 +8,9 @@
 #   postfix   no milter
 #   unix      smtpd_milters = unix:<dir>/run/bench.sock   (sealmilterd --socket unix:...)
 #   inet      smtpd_milters = inet:127.0.0.1:$BENCH_INET_PORT (sealmilterd --socket inet:PORT@127.0.0.1)
+#   null-unix, null-inet   the do-nothing nullmilter.c on both socket kinds (BENCH_NULL=0: left out)
+#   unix-macros  sealmilterd on a unix socket with "milter: {macros: all}" (the client,
+#             AUTH and TLS macros asked for too; BENCH_MACROS=0: left out)
 # each with 1 and 8 parallel sessions. Policy: Benchmarks/postfix/passthrough.yaml
 # (rules: [], flag_unscannable default true). Prints a markdown table of medians
 # (msg/s) and ratios to Postfix alone; raw figures go to $BENCH_OUT (default
@@ -33,9 +36,9 @@ REUSE=(); [ -n "${BENCH_REUSE:-}" ] && REUSE=(-d)
 PIDS=()
 cleanup() {
     local p
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    for p in "${PIDS[@]}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done
     sleep 0.3
-    for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+    for p in "${PIDS[@]}"; do [ -n "$p" ] && { kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; }; done
     pfh_cleanup
 }
 trap cleanup EXIT
@@ -58,6 +61,7 @@ start() {  # start SPEC LOG
 start "unix:$SOCK" "$W/log/daemon-unix.log"
 start "inet:$IPORT@127.0.0.1" "$W/log/daemon-inet.log"
 CONFIGS="postfix unix inet"
+# PIDS: 0 unix, 1 inet, 2 null-unix, 3 null-inet, 4 unix-macros ("" when left out).
 NSOCK=$W/run/null.sock; NPORT=$((IPORT + 1))
 if [ "${BENCH_NULL:-1}" != 0 ]; then
     # Baseline: a milter that does nothing (nullmilter.c), on both socket kinds.
@@ -67,9 +71,22 @@ if [ "${BENCH_NULL:-1}" != 0 ]; then
         CONFIGS="postfix null-unix null-inet unix inet"
     else
         echo "# nullmilter does not build (libmilter-dev?): $(head -1 "$W/log/nullmilter-cc.log"); no baseline" >&2
+        PIDS+=("" "")
     fi
+else
+    PIDS+=("" "")
 fi
-for i in $(seq 1 300); do [ -S "$SOCK" ] && pfh_port_busy "$IPORT" && break; sleep 0.1; done
+MSOCK=$W/run/macros.sock
+if [ "${BENCH_MACROS:-1}" != 0 ]; then
+    { cat "$POLICY"; echo "milter: {macros: all}"; } > "$W/passthrough-macros.yaml"; chmod 644 "$W/passthrough-macros.yaml"
+    ( exec "$DAEMON" --socket "unix:$MSOCK" --policy "$W/passthrough-macros.yaml" --foreground --user postfix ) >"$W/log/daemon-unix-macros.log" 2>&1 &
+    PIDS+=($!)
+    CONFIGS="$CONFIGS unix-macros"
+fi
+for i in $(seq 1 300); do
+    [ -S "$SOCK" ] && pfh_port_busy "$IPORT" && { [ "${BENCH_MACROS:-1}" = 0 ] || [ -S "$MSOCK" ]; } && break
+    sleep 0.1
+done
 if ! [ -S "$SOCK" ] || ! pfh_port_busy "$IPORT"; then
     echo "daemon did not come up on unix:$SOCK and inet:$IPORT@127.0.0.1" >&2
     tail -5 "$W"/log/daemon-*.log >&2; exit 1
@@ -89,6 +106,7 @@ spec_of() {
         inet) echo "inet:127.0.0.1:$IPORT" ;;
         null-unix) echo "unix:$NSOCK" ;;
         null-inet) echo "inet:127.0.0.1:$NPORT" ;;
+        unix-macros) echo "unix:$MSOCK" ;;
     esac
 }
 
@@ -99,6 +117,7 @@ daemon_cpu_ms() {
     case $1 in
         unix) pid=${PIDS[0]} ;; inet) pid=${PIDS[1]} ;;
         null-unix) pid=${PIDS[2]} ;; null-inet) pid=${PIDS[3]} ;;
+        unix-macros) pid=${PIDS[4]} ;;
         *) echo 0; return ;;
     esac
     awk -v t="$TCK" '{ sub(/^.*\) /, ""); print ($12 + $13) * 1000 / t }' "/proc/$pid/stat"
@@ -133,7 +152,7 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 drain
 # The milter path really was taken: each daemon logged one decision per message.
-for k in unix inet; do
+for k in unix inet $(case $CONFIGS in *unix-macros*) echo unix-macros ;; esac); do
     echo "# sealmilterd ($k) logged $(grep -c ': action=' "$W/log/daemon-$k.log") decisions; expected $((ROUNDS * (M1 + M8)))" >&2
 done
 load=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -142,7 +161,7 @@ echo "# load average at the end: $load" >&2
 python3 - "$OUT" <<'EOF'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
-cfgs = [c for c in ("postfix", "null-unix", "null-inet", "unix", "inet") if any(r["config"] == c for r in rows)]
+cfgs = [c for c in ("postfix", "null-unix", "null-inet", "unix", "inet", "unix-macros") if any(r["config"] == c for r in rows)]
 med = {}
 for cfg in cfgs:
     for s in ("1", "8"):
@@ -163,6 +182,14 @@ if "null-unix" in cfgs:
     for s in ("1", "8"):
         p, nu, ni, u, i = med["postfix", s], med["null-unix", s], med["null-inet", s], med["unix", s], med["inet", s]
         print(f"| {s} | {f(nu)} | {nu[0]/p[0]:.0%} | {f(ni)} | {ni[0]/p[0]:.0%} | {u[0]/nu[0]:.0%} | {i[0]/ni[0]:.0%} |")
+if "unix-macros" in cfgs:
+    print("\nThe cost of macros: Sealmilter on a unix socket asking only for the queue ID (the default)")
+    print("and with `milter: {macros: all}` (client, AUTH and TLS macros too):\n")
+    print("| sessions | unix, macros: needed (msg/s) | ratio to Postfix | unix, macros: all (msg/s) | ratio to Postfix | all / needed |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for s in ("1", "8"):
+        p, u, a = med["postfix", s], med["unix", s], med["unix-macros", s]
+        print(f"| {s} | {f(u)} | {u[0]/p[0]:.0%} | {f(a)} | {a[0]/p[0]:.0%} | {a[0]/u[0]:.0%} |")
 cpu = {}
 for cfg in cfgs:
     for s in ("1", "8"):

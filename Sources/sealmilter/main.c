@@ -338,7 +338,7 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
     c->pflags = proto;
 
     /* Macros: each costs the MTA work per message (Postfix with 8 sessions lost
-     * about 12% of its rate to the client, TLS and AUTH macros, docs/e2e.md), so
+     * about 15% of its rate to the client, TLS and AUTH macros, docs/e2e.md), so
      * ask only for the groups the policy needs. The queue ID "i" always comes
      * (log lines). The macros of a stage negotiated away come with MAIL. */
     if (actions & SMFIF_SETSYMLIST) {
