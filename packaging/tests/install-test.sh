@@ -232,6 +232,25 @@ as_unit() { # the unit's credentials: user, group, supplementary groups of the u
 if as_unit $start_pre >"$tmp/pre.log" 2>&1; then ok "ExecStartPre as $unit_user: $(cat "$tmp/pre.log")"
 else notok "ExecStartPre as $unit_user: $(cat "$tmp/pre.log")"; fi
 
+# Key files, as docs/install.md tells an administrator to set them up: a key the
+# unit's user does not own, or that others may read, is refused by the installed
+# daemon's -t (ExecStartPre, ExecReload) as that user; the documented setup passes.
+keydir=$(mktemp -d /tmp/sealmilter-keys.XXXXXX); chmod 755 "$keydir"
+printf 'not a real key\n' > "$keydir/gateway.key"
+{ cat /etc/sealmilter/sealmilter.yaml; printf '\nkeys:\n  gateway: %s\n' "$keydir/gateway.key"; } > "$keydir/policy.yaml"
+chmod 644 "$keydir/policy.yaml"; chmod 600 "$keydir/gateway.key"
+t=$(as_unit /usr/sbin/sealmilter -t --policy "$keydir/policy.yaml" 2>&1)
+check "key file owned by root: refused as $unit_user ($t)" has "$t" "keys.gateway: .*belongs to root .*but the filter runs as $unit_user"
+chown "$unit_user:$unit_group" "$keydir/gateway.key"; chmod 640 "$keydir/gateway.key"
+t=$(as_unit /usr/sbin/sealmilter -t --policy "$keydir/policy.yaml" 2>&1)
+check "key file of mode 0640: refused ($t)" has "$t" "keys.gateway: .*open to other users than its owner \(mode 0640\)"
+chmod 600 "$keydir/gateway.key"
+t=$(as_unit /usr/sbin/sealmilter -t --policy "$keydir/policy.yaml" 2>&1)
+check "key file $unit_user:$unit_group 0600: accepted ($t)" has "$t" ': OK$'
+t=$(sealctl check-config --user "$unit_user" "$keydir/policy.yaml" 2>&1)
+check "sealctl check-config --user $unit_user agrees ($t)" has "$t" ': OK'
+rm -rf "$keydir"
+
 # start_daemon LOG [EXTRA ARGS] — the unit's ExecStart as its user, traced for
 # MemoryDenyWriteExecute (no writable+executable mapping, no mprotect to exec).
 start_daemon() {
