@@ -15,7 +15,9 @@
  * milliseconds (the MTA writes a macro packet and then the command; the second
  * waits for the ACK of the first). Every accepted TCP socket gets TCP_NODELAY
  * and TCP_QUICKACK; quick-ACK mode is not permanent (the kernel leaves it on its
- * own), so it is armed again around every read on such a socket.
+ * own), so it is armed again after every read on such a socket (arming it before
+ * the read as well cost ~40-60 us of CPU per message, one system call per read,
+ * for no gain in the Postfix benchmark: docs/e2e.md).
  *
  * sigwait: libmilter's signal thread (started by smfi_main) sigwaits on SIGHUP,
  * SIGTERM and SIGINT and stops the milter on any of them. Sealmilter handles all
@@ -109,7 +111,6 @@ ssize_t __wrap_read(int fd, void *buf, size_t count)
 {
     if (!is_tcp(fd))
         return __real_read(fd, buf, count);
-    quickack(fd);
     ssize_t n = __real_read(fd, buf, count);
     int saved = errno;
     if (n > 0)
