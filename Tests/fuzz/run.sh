@@ -1,23 +1,37 @@
 #!/bin/sh
-# Builds the SealMIME libFuzzer harness and runs it.
+# Builds the libFuzzer harnesses and runs them, one after the other:
+#   FuzzMIME    the SealMIME streaming parser (SECONDS)
+#   FuzzDetect  SealDetect's byte-level detectors (SECONDS / 2, at least 10)
 #   Tests/fuzz/run.sh [SECONDS] [extra libFuzzer flags...]
-# Seeds: every file of ../shared/corpus (relative to the repository root), each
-# prefixed with a few chunking headers (see FuzzMIME/main.swift). Findings go to
-# Tests/fuzz/artifacts/; the working corpus to $FUZZ_WORK (default /tmp/sealmime-fuzz).
+# Seeds: for FuzzMIME every file of ../shared/corpus (relative to the repository
+# root), each prefixed with a few chunking headers (see FuzzMIME/main.swift); for
+# FuzzDetect real samples made here with the tools .ci/setup installs (zip -e, 7z
+# AES, qpdf, openssl cms, msoffcrypto-tool; a missing tool only means fewer seeds)
+# and their unencrypted twins, under several labels (see FuzzDetect/main.swift).
+# Findings go to Tests/fuzz/artifacts/; working corpora to $FUZZ_WORK (default
+# /tmp/sealmime-fuzz). Exit status: non-zero when a harness found a crash or broken
+# invariant.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 secs=${1:-60}
 [ $# -gt 0 ] && shift
 work=${FUZZ_WORK:-/tmp/sealmime-fuzz}
-mkdir -p "$work/corpus" "$work/seeds" "$here/artifacts"
-bin="$work/fuzz-mime"
-rm -f "$bin"
-swiftc -sanitize=fuzzer,address -parse-as-library -O -g \
-    -module-name FuzzMIME "$here/FuzzMIME/main.swift" "$root"/Sources/SealMIME/*.swift -o "$bin" 2>&1 \
-    | grep -v "Cannot export local symbol" || true
-[ -x "$bin" ] || { echo "build failed" >&2; exit 1; }
-# Seed corpus: each corpus message with three chunking headers.
+mkdir -p "$work/corpus" "$work/seeds" "$work/detect-corpus" "$work/detect-seeds" "$here/artifacts"
+
+# build NAME SOURCES... — one harness, with the module's sources compiled in.
+build() {
+    name=$1; shift
+    rm -f "$work/$name"
+    swiftc -sanitize=fuzzer,address -parse-as-library -O -g \
+        -module-name "$name" "$here/$name/main.swift" "$@" -o "$work/$name" 2>&1 \
+        | grep -v "Cannot export local symbol" || true
+    [ -x "$work/$name" ] || { echo "$name: build failed" >&2; exit 1; }
+}
+build FuzzMIME "$root"/Sources/SealMIME/*.swift
+build FuzzDetect "$root"/Sources/SealDetect/*.swift
+
+# FuzzMIME seeds: each corpus message with three chunking headers.
 for f in "$root"/../shared/corpus/*/*; do
     [ -f "$f" ] || continue
     n=$(basename "$(dirname "$f")")_$(basename "$f")
@@ -25,6 +39,54 @@ for f in "$root"/../shared/corpus/*/*; do
     { printf '\011\000'; cat "$f"; } > "$work/seeds/$n.b"              # 1-byte chunks, tight limits
     { printf '\002\377\021'; cat "$f"; } > "$work/seeds/$n.c"          # chunks 256,18
 done
-SWIFT_BACKTRACE=enable=no "$bin" -max_total_time="$secs" -max_len=65536 -timeout=20 -rss_limit_mb=2048 \
-    -dict="$here/mime.dict" -artifact_prefix="$here/artifacts/" -print_final_stats=1 "$@" \
-    "$work/corpus" "$work/seeds"
+
+# FuzzDetect seeds: byte 0 the label (0 octet-stream, 2 text/plain, 3 text/html,
+# 4 pdf, 5 zip, 6 pkcs7-mime, 7 docx), byte 1 chunk size - 1, byte 2 the limit (3: 1 MiB).
+s=$work/samples
+rm -rf "$s"; mkdir -p "$s"
+(
+    cd "$s"
+    printf 'hello, a secret\n' > p.txt
+    zip -q -e -P pw enc.zip p.txt 2>/dev/null || true
+    zip -q plain.zip p.txt 2>/dev/null || true
+    7z a -tzip -mem=AES256 -ppw aes.zip p.txt >/dev/null 2>&1 || true
+    { qpdf --empty e.pdf && qpdf --encrypt u o 256 -- e.pdf enc.pdf; } 2>/dev/null || true
+    { openssl req -x509 -newkey rsa:2048 -nodes -keyout k.pem -out c.pem -subj /CN=fuzz -days 2 &&
+      openssl cms -encrypt -binary -outform DER -in p.txt -out env.der c.pem &&
+      openssl cms -sign -nodetach -binary -outform DER -in p.txt -signer c.pem -inkey k.pem -out signed.der; } \
+        >/dev/null 2>&1 || true
+    rm -f k.pem c.pem
+    python3 - <<'EOF' 2>/dev/null && msoffcrypto-tool -e -p pw plain.docx enc.docx 2>/dev/null || true
+import zipfile
+ct = ('<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+      '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+      '<Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" '
+      'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>')
+rels = ('<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+        'officeDocument" Target="word/document.xml"/></Relationships>')
+doc = ('<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+       '<w:body><w:p><w:r><w:t>Hi</w:t></w:r></w:p></w:body></w:document>')
+with zipfile.ZipFile('plain.docx', 'w', zipfile.ZIP_DEFLATED) as z:
+    z.writestr('[Content_Types].xml', ct); z.writestr('_rels/.rels', rels); z.writestr('word/document.xml', doc)
+EOF
+    printf -- '-----BEGIN PGP MESSAGE-----\n\nhQEMA1234567\n-----END PGP MESSAGE-----\n' > armor.txt
+    printf '<html><head><meta name="sealmilter-envelope" content="v1"></head></html>\n' > envelope.html
+)
+for f in "$s"/*; do
+    for label in 0 2 3 4 5 6 7; do
+        { printf "\\$(printf %03o "$label")\\037\\003"; cat "$f"; } > "$work/detect-seeds/$(basename "$f").$label"
+    done
+done
+echo "FuzzDetect seeds: $(ls "$s" | tr '\n' ' ')"
+
+# run NAME SECONDS CORPUS SEEDS [flags...]
+run() {
+    name=$1 t=$2 corpus=$3 seeds=$4; shift 4
+    echo "== $name, $t s"
+    SWIFT_BACKTRACE=enable=no "$work/$name" -max_total_time="$t" -max_len=65536 -timeout=20 -rss_limit_mb=2048 \
+        -artifact_prefix="$here/artifacts/$name-" -print_final_stats=1 "$@" "$corpus" "$seeds"
+}
+run FuzzMIME "$secs" "$work/corpus" "$work/seeds" -dict="$here/mime.dict" "$@"
+dsecs=$((secs / 2)); [ "$dsecs" -ge 10 ] || dsecs=10
+run FuzzDetect "$dsecs" "$work/detect-corpus" "$work/detect-seeds" "$@"
