@@ -20,6 +20,11 @@ final class BodySpool {
 
     var isOnDisk: Bool { fd >= 0 }
 
+    /// Marks the spool unusable (the rewrite then fails closed) with this reason.
+    func fail(_ reason: String) {
+        if error == nil { error = reason }
+    }
+
     func append(_ chunk: UnsafeRawBufferPointer) {
         guard error == nil, chunk.count > 0 else { return }
         if fd < 0 && memory.count + chunk.count <= memoryLimit {

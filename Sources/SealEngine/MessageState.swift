@@ -18,6 +18,12 @@ final class MessageState: MIMEHandler {
     var parser: MIMEParser!
     var rawMode = false
     var rawBodyStarted = false
+    /// Raw mode, while in the top header section of a message whose body may be
+    /// rewritten: the bytes of earlier chunks since the last line feed. A line that
+    /// turns out not to be a header field starts the body, and its first bytes may
+    /// have come in earlier chunks; the spool needs them. Bounded by the longest
+    /// header line the parser keeps.
+    var rawLineTail: [UInt8]? = nil
     var spool: BodySpool?
 
     // Detection

@@ -121,23 +121,53 @@ public final class Session {
     /// A whole raw message (header section then body) in chunks of any size.
     public func raw(_ chunk: UnsafeRawBufferPointer) -> Decision {
         let m = ensureMessage()
-        m.rawMode = true
-        if let d = m.decided { return d }
-        let wasInHeaders = !m.rawBodyStarted
-        let before = m.parser.bodySize
-        m.parser.raw(chunk)
-        if wasInHeaders && m.parser.parts[0].contentOffset >= 0 {
-            m.rawBodyStarted = true
-            let d = recorded(afterHeaders(m))
-            if d != .continue { return d }
-            // The body bytes of this chunk: the last `bodySize` bytes.
-            let bodyBytes = Int(m.parser.bodySize)
-            if bodyBytes > 0 { m.spool?.append(UnsafeRawBufferPointer(rebasing: chunk[(chunk.count - bodyBytes)...])) }
-        } else if m.rawBodyStarted {
-            _ = before
-            m.spool?.append(chunk)
+        if !m.rawMode {
+            m.rawMode = true
+            if m.mayRewriteBody { m.rawLineTail = [] }
         }
+        if let d = m.decided { return d }
+        m.parser.raw(chunk)
+        if m.rawBodyStarted {
+            m.spool?.append(chunk)
+            return .continue
+        }
+        guard m.parser.parts[0].contentOffset >= 0 else {
+            keepRawLineTail(m, chunk)
+            return .continue
+        }
+        m.rawBodyStarted = true
+        let d = recorded(afterHeaders(m))
+        if d != .continue { return d }
+        if let spool = m.spool {
+            // The body is the last `bodySize` bytes of the input so far: the end of
+            // this chunk, or all of it and the end of the line begun before it.
+            let bodyBytes = Int(m.parser.bodySize)
+            let earlier = bodyBytes - chunk.count
+            if earlier > 0 {
+                if let tail = m.rawLineTail, earlier <= tail.count {
+                    tail.suffix(earlier).withUnsafeBytes { spool.append($0) }
+                } else {
+                    spool.fail("the first \(earlier) bytes of the body were not kept (raw header line longer than the limit)")
+                }
+            }
+            spool.append(UnsafeRawBufferPointer(rebasing: chunk[max(0, chunk.count - bodyBytes)...]))
+        }
+        m.rawLineTail = nil
         return .continue
+    }
+
+    /// Raw mode, in the top header section: keeps the input since the last line feed.
+    private func keepRawLineTail(_ m: MessageState, _ chunk: UnsafeRawBufferPointer) {
+        guard m.rawLineTail != nil else { return }
+        if let lf = chunk.lastIndex(of: 10) {
+            m.rawLineTail!.removeAll(keepingCapacity: true)
+            m.rawLineTail!.append(contentsOf: chunk[(lf + 1)...])
+        } else {
+            m.rawLineTail!.append(contentsOf: chunk)
+        }
+        // The parser decides on a line by the time it holds max_header_bytes of it.
+        let cap = policy.limits.maxHeaderBytes + 16
+        if m.rawLineTail!.count > cap { m.rawLineTail!.removeFirst(m.rawLineTail!.count - cap) }
     }
 
     public func endOfMessage() -> Decision {

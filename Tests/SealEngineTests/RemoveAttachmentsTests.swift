@@ -96,3 +96,26 @@ let removePolicy = """
     #expect(s.reply?.code == "451")
     #expect(s.logLine.contains("error="))
 }
+
+/// Raw input whose header section is ended by a line that is not a header field:
+/// that line is the start of the body although its bytes came in earlier chunks.
+/// It must reach the rewritten body in every chunking (this once crashed the engine
+/// with chunks smaller than the line).
+@Test func bodyStartingWithANonHeaderLineIsKeptInEveryChunking() throws {
+    let zip = try encryptedZipBase64()
+    let message = "From: a@partner.example\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n"
+        + "this line is no header field, so the body starts here\r\n"
+        + "--b\r\nContent-Type: text/plain\r\n\r\nHello.\r\n"
+        + "--b\r\nContent-Type: application/zip; name=\"x.zip\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" + zip
+        + "\r\n--b--\r\n"
+    var bodies: Set<String> = []
+    for chunk in [1, 2, 7, 30, 64, 4096] {
+        let (s, d, _) = try run(removePolicy, message, chunk: chunk)
+        #expect(d == .accept, "chunk \(chunk): \(s.logLine)")
+        let out = try replacementBody(s)
+        #expect(out.hasPrefix("this line is no header field, so the body starts here\r\n--b\r\n"), "chunk \(chunk): \(out.prefix(80))")
+        #expect(!out.contains("x.zip") || out.contains("\"x.zip\" (zip-encrypted)"), "chunk \(chunk)")
+        bodies.insert(out)
+    }
+    #expect(bodies.count == 1, "the rewritten body depends on the chunking")
+}

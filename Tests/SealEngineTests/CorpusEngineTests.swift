@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+import SealEngine
+import SealPolicy
+
+/// The whole engine on the shared corpus of real messages, with a policy that
+/// removes every named attachment, adds headers and reads text: the result does not
+/// depend on how the message is chunked, and a rewritten message, run again, has
+/// nothing left to remove.
+@Suite struct CorpusEngineTests {
+    static let corpus: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/corpus")
+
+    static let files: [String] = ["cpython", "mimekit"].flatMap { sub in
+        ((try? FileManager.default.contentsOfDirectory(atPath: corpus.appendingPathComponent(sub).path)) ?? [])
+            .sorted().map { sub + "/" + $0 }
+    }
+
+    static let policy = """
+        internal_domains: [example.com]
+        flag_unscannable: true
+        rules:
+          - name: strip-named-attachments
+            when: {attachment: {name: ["*"]}}
+            actions:
+              - remove_attachments: true
+              - add_header: {name: X-Stripped, value: "yes"}
+          - name: keyword
+            when: {body: {contains: [the]}}
+            actions: [{add_header: {name: X-Keyword, value: hit}}]
+          - name: subject
+            when: {subject: {matches: ["(?i)test"]}}
+            actions: [{add_header: {name: X-Subject, value: test}}]
+        """
+
+    struct Outcome: Equatable {
+        var decision: Decision
+        var edits: [HeaderEdit]
+        var body: [UInt8]?
+        var log: String
+    }
+
+    static func outcome(_ message: [UInt8], chunk: Int, engine: Engine) throws -> Outcome {
+        let s = Session(engine: engine)
+        var d = s.mailFrom("<a@partner.example>")
+        _ = s.rcpt("<b@example.com>")
+        var i = 0
+        while d == .continue && i < message.count {
+            let n = min(chunk, message.count - i)
+            d = message[i..<(i + n)].withUnsafeBytes { s.raw($0) }
+            i += n
+        }
+        if d == .continue { d = s.endOfMessage() }
+        var body: [UInt8]? = nil
+        if s.bodyReplaced {
+            var out: [UInt8] = []
+            while let c = try s.readReplacementBody() { out += c }
+            body = out
+        }
+        return Outcome(decision: d, edits: s.headerEdits, body: body, log: s.logLine)
+    }
+
+    /// The header section of a raw message, up to and including the blank line.
+    static func headerSection(_ m: [UInt8]) -> [UInt8]? {
+        for i in m.indices where m[i] == 10 {
+            if i + 1 < m.count && m[i + 1] == 10 { return Array(m[...(i + 1)]) }
+            if i + 2 < m.count && m[i + 1] == 13 && m[i + 2] == 10 { return Array(m[...(i + 2)]) }
+        }
+        return nil
+    }
+
+    @Test func corpusIsPresent() { #expect(Self.files.count > 20) }
+
+    /// The policy does rewrite bodies of this corpus, so the re-run check below is exercised.
+    @Test func someBodiesAreRewritten() throws {
+        let engine = Engine(policy: try Policy.parse(yaml: Self.policy, file: "corpus.yaml"))
+        var rewritten = 0
+        for file in Self.files {
+            let message = [UInt8](try Data(contentsOf: Self.corpus.appendingPathComponent(file)))
+            if try Self.outcome(message, chunk: 4096, engine: engine).body != nil { rewritten += 1 }
+        }
+        #expect(rewritten >= 10, "only \(rewritten) bodies rewritten")
+    }
+
+    @Test(arguments: files)
+    func chunkingDoesNotChangeTheResult(file: String) throws {
+        let engine = Engine(policy: try Policy.parse(yaml: Self.policy, file: "corpus.yaml"))
+        let message = [UInt8](try Data(contentsOf: Self.corpus.appendingPathComponent(file)))
+        let whole = try Self.outcome(message, chunk: message.count, engine: engine)
+        #expect(whole.decision == .accept, "\(file): \(whole.log)")
+        for chunk in [1, 7, 4096] where chunk < message.count {
+            let split = try Self.outcome(message, chunk: chunk, engine: engine)
+            #expect(split == whole, "\(file) in chunks of \(chunk): \(split.log) vs \(whole.log)")
+        }
+
+        // A rewritten body under the original header section: nothing left to remove.
+        guard let body = whole.body, let head = Self.headerSection(message),
+              !whole.edits.contains(where: { $0.name.lowercased() == "content-type" }) else { return }
+        #expect(whole.log.contains("removed="), "\(file): body replaced, yet nothing removed: \(whole.log)")
+        let again = try Self.outcome(head + body, chunk: 4096, engine: engine)
+        #expect(again.body == nil, "\(file): the rewritten message still had attachments to remove: \(again.log)")
+        #expect(!again.log.contains("strip-named-attachments"), "\(file): \(again.log)")
+    }
+}
