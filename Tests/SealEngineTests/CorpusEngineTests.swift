@@ -82,6 +82,15 @@ import SealPolicy
         #expect(rewritten >= 10, "only \(rewritten) bodies rewritten")
     }
 
+    /// Most of the corpus goes through the milter-path comparison below.
+    @Test func mostHeaderSectionsSplitIntoFields() throws {
+        let clean = try Self.files.filter { file in
+            let message = [UInt8](try Data(contentsOf: Self.corpus.appendingPathComponent(file)))
+            return Self.headerSection(message).flatMap(Self.fields) != nil
+        }
+        #expect(clean.count >= 60, "only \(clean.count) of \(Self.files.count)")
+    }
+
     @Test(arguments: files)
     func chunkingDoesNotChangeTheResult(file: String) throws {
         let engine = Engine(policy: try Policy.parse(yaml: Self.policy, file: "corpus.yaml"))
@@ -100,5 +109,60 @@ import SealPolicy
         let again = try Self.outcome(head + body, chunk: 4096, engine: engine)
         #expect(again.body == nil, "\(file): the rewritten message still had attachments to remove: \(again.log)")
         #expect(!again.log.contains("strip-named-attachments"), "\(file): \(again.log)")
+    }
+
+    /// The milter way (header fields one by one, then the body) gives what the raw
+    /// way gives, for every message whose header section splits cleanly into fields.
+    @Test(arguments: files)
+    func milterPathAgreesWithRawPath(file: String) throws {
+        let engine = Engine(policy: try Policy.parse(yaml: Self.policy, file: "corpus.yaml"))
+        let message = [UInt8](try Data(contentsOf: Self.corpus.appendingPathComponent(file)))
+        guard let head = Self.headerSection(message), let fields = Self.fields(head) else { return }
+        let raw = try Self.outcome(message, chunk: 4096, engine: engine)
+
+        let s = Session(engine: engine)
+        var d = s.mailFrom("<a@partner.example>")
+        _ = s.rcpt("<b@example.com>")
+        for (name, value) in fields where d == .continue { d = s.header(name: name, value: value) }
+        if d == .continue { d = s.endOfHeaders() }
+        let body = Array(message[head.count...])
+        var i = 0
+        while d == .continue && s.needsBody && i < body.count {
+            let n = min(4096, body.count - i)
+            d = body[i..<(i + n)].withUnsafeBytes { s.body($0) }
+            i += n
+        }
+        if d == .continue { d = s.endOfMessage() }
+        var replaced: [UInt8]? = nil
+        if s.bodyReplaced {
+            var out: [UInt8] = []
+            while let c = try s.readReplacementBody() { out += c }
+            replaced = out
+        }
+        let milter = Outcome(decision: d, edits: s.headerEdits, body: replaced, log: s.logLine)
+        #expect(milter == raw, "\(file): milter \(milter.log) vs raw \(raw.log)")
+    }
+
+    /// Header fields as an MTA hands them over (the name; the value after ": ", with
+    /// folded lines joined by LF as Postfix passes them), or nil when a line of the
+    /// section is no field.
+    static func fields(_ head: [UInt8]) -> [(String, String)]? {
+        var text = String(decoding: head, as: UTF8.self)
+        if text.hasPrefix("From ") { return nil }   // mbox separator: raw mode only
+        text = text.replacingOccurrences(of: "\r\n", with: "\n")
+        var out: [(String, String)] = []
+        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
+            if line.first == " " || line.first == "\t" {
+                guard !out.isEmpty else { return nil }
+                out[out.count - 1].1 += "\n" + line
+                continue
+            }
+            guard let colon = line.firstIndex(of: ":"), colon > line.startIndex,
+                  !line[..<colon].contains(where: { $0 == " " || $0 == "\t" }) else { return nil }
+            var value = line[line.index(after: colon)...]
+            if value.first == " " { value = value.dropFirst() }
+            out.append((String(line[..<colon]), String(value)))
+        }
+        return out
     }
 }
