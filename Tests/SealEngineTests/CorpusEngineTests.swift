@@ -165,4 +165,43 @@ import SealPolicy
         }
         return out
     }
+
+    /// Seeded mutants of the corpus (bytes replaced, lines dropped or repeated, text
+    /// cut short, boundaries and header names damaged): the engine never crashes and
+    /// its result does not depend on the chunking.
+    @Test func mutantsGiveTheSameResultInEveryChunking() throws {
+        let engine = Engine(policy: try Policy.parse(yaml: Self.policy, file: "corpus.yaml"))
+        let messages = try Self.files.map { [UInt8](try Data(contentsOf: Self.corpus.appendingPathComponent($0))) }
+        var state: UInt64 = 0x5EA1_2026_1128
+        func next() -> Int {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return Int(truncatingIfNeeded: (z ^ (z >> 31)) >> 1)
+        }
+        let tokens: [[UInt8]] = ["--", "\r\n", "\n", ":", " ", "\t", "=", "=\r\n", "Content-Type: multipart/mixed; boundary=b\n",
+                                 "--b\n", "--b--\n", "Content-Transfer-Encoding: base64\n", "filename=\"x.zip\"", "\u{0}", "\u{FF}"]
+            .map { Array($0.utf8) }
+        for n in 0..<2000 {
+            var m = messages[n % messages.count]
+            for _ in 0...(next() % 4) where !m.isEmpty {
+                let at = next() % m.count
+                switch next() % 5 {
+                case 0: m[at] = UInt8(truncatingIfNeeded: next())
+                case 1: m.insert(contentsOf: tokens[next() % tokens.count], at: at)
+                case 2: m.removeSubrange(at..<min(m.count, at + 1 + next() % 200))
+                case 3: m = Array(m[..<at])
+                default:
+                    let end = min(m.count, at + 1 + next() % 300)
+                    m.insert(contentsOf: m[at..<end], at: at)
+                }
+            }
+            let whole = try Self.outcome(m, chunk: max(m.count, 1), engine: engine)
+            for chunk in [1, 7, 4096] where chunk < m.count {
+                let split = try Self.outcome(m, chunk: chunk, engine: engine)
+                #expect(split == whole, "mutant \(n) of \(Self.files[n % Self.files.count]) in chunks of \(chunk): \(split.log) vs \(whole.log)")
+            }
+        }
+    }
 }
