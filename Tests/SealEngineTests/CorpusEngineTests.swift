@@ -120,15 +120,21 @@ import SealPolicy
         guard let head = Self.headerSection(message), let fields = Self.fields(head) else { return }
         let raw = try Self.outcome(message, chunk: 4096, engine: engine)
 
+        let milter = try Self.milterOutcome(fields: fields, body: Array(message[head.count...]), chunk: 4096, engine: engine)
+        #expect(milter == raw, "\(file): milter \(milter.log) vs raw \(raw.log)")
+    }
+
+    /// A message the milter way: header fields one by one, end of headers, the body
+    /// in chunks while the engine wants it, end of message.
+    static func milterOutcome(fields: [(String, String)], body: [UInt8], chunk: Int, engine: Engine) throws -> Outcome {
         let s = Session(engine: engine)
         var d = s.mailFrom("<a@partner.example>")
         _ = s.rcpt("<b@example.com>")
         for (name, value) in fields where d == .continue { d = s.header(name: name, value: value) }
         if d == .continue { d = s.endOfHeaders() }
-        let body = Array(message[head.count...])
         var i = 0
         while d == .continue && s.needsBody && i < body.count {
-            let n = min(4096, body.count - i)
+            let n = min(chunk, body.count - i)
             d = body[i..<(i + n)].withUnsafeBytes { s.body($0) }
             i += n
         }
@@ -139,29 +145,29 @@ import SealPolicy
             while let c = try s.readReplacementBody() { out += c }
             replaced = out
         }
-        let milter = Outcome(decision: d, edits: s.headerEdits, body: replaced, log: s.logLine)
-        #expect(milter == raw, "\(file): milter \(milter.log) vs raw \(raw.log)")
+        return Outcome(decision: d, edits: s.headerEdits, body: replaced, log: s.logLine)
     }
 
     /// Header fields as an MTA hands them over (the name; the value after ": ", with
     /// folded lines joined by LF as Postfix passes them), or nil when a line of the
-    /// section is no field.
+    /// section is no field: a name must be printable ASCII without ':' (RFC 5322
+    /// ftext), which is also where Postfix ends the header section.
     static func fields(_ head: [UInt8]) -> [(String, String)]? {
-        var text = String(decoding: head, as: UTF8.self)
-        if text.hasPrefix("From ") { return nil }   // mbox separator: raw mode only
-        text = text.replacingOccurrences(of: "\r\n", with: "\n")
+        if head.starts(with: Array("From ".utf8)) { return nil }   // mbox separator: raw mode only
         var out: [(String, String)] = []
-        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
-            if line.first == " " || line.first == "\t" {
+        for var line in head.split(separator: 10, omittingEmptySubsequences: true) {
+            if line.last == 13 { line = line.dropLast() }
+            if line.isEmpty { continue }
+            if line.first == 32 || line.first == 9 {
                 guard !out.isEmpty else { return nil }
-                out[out.count - 1].1 += "\n" + line
+                out[out.count - 1].1 += "\n" + String(decoding: line, as: UTF8.self)
                 continue
             }
-            guard let colon = line.firstIndex(of: ":"), colon > line.startIndex,
-                  !line[..<colon].contains(where: { $0 == " " || $0 == "\t" }) else { return nil }
-            var value = line[line.index(after: colon)...]
-            if value.first == " " { value = value.dropFirst() }
-            out.append((String(line[..<colon]), String(value)))
+            guard let colon = line.firstIndex(of: 58), colon > line.startIndex,
+                  line[..<colon].allSatisfy({ (33...126).contains($0) }) else { return nil }
+            var value = line[(colon + 1)...]
+            if value.first == 32 { value = value.dropFirst() }
+            out.append((String(decoding: line[..<colon], as: UTF8.self), String(decoding: value, as: UTF8.self)))
         }
         return out
     }
@@ -201,6 +207,10 @@ import SealPolicy
             for chunk in [1, 7, 4096] where chunk < m.count {
                 let split = try Self.outcome(m, chunk: chunk, engine: engine)
                 #expect(split == whole, "mutant \(n) of \(Self.files[n % Self.files.count]) in chunks of \(chunk): \(split.log) vs \(whole.log)")
+            }
+            if let head = Self.headerSection(m), let fields = Self.fields(head) {
+                let milter = try Self.milterOutcome(fields: fields, body: Array(m[head.count...]), chunk: 7, engine: engine)
+                #expect(milter == whole, "mutant \(n) of \(Self.files[n % Self.files.count]), milter path: \(milter.log) vs \(whole.log)")
             }
         }
     }
