@@ -165,9 +165,11 @@ public final class Session {
         } else {
             m.rawLineTail!.append(contentsOf: chunk)
         }
-        // The parser decides on a line by the time it holds max_header_bytes of it.
-        let cap = policy.limits.maxHeaderBytes + 16
-        if m.rawLineTail!.count > cap { m.rawLineTail!.removeFirst(m.rawLineTail!.count - cap) }
+        // A line that is to be body is decided on by the time the parser holds
+        // max_header_bytes of it; a longer one is an overlong header field, never
+        // body: its bytes need not be kept (were they needed, the spool would fail
+        // closed, not guess).
+        if m.rawLineTail!.count > policy.limits.maxHeaderBytes + 16 { m.rawLineTail!.removeAll(keepingCapacity: true) }
     }
 
     public func endOfMessage() -> Decision {

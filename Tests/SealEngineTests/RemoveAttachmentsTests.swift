@@ -119,3 +119,24 @@ let removePolicy = """
     }
     #expect(bodies.count == 1, "the rewritten body depends on the chunking")
 }
+
+/// The same with a non-header line longer than max_header_bytes: the parser decides
+/// it is body once it holds max_header_bytes of it, and all of it is kept.
+@Test func overlongNonHeaderLineStartingTheBodyIsKept() throws {
+    let zip = try encryptedZipBase64()
+    let long = String(repeating: "no header field here ", count: 25)   // 525 bytes, no colon
+    let message = "Content-Type: multipart/mixed; boundary=\"b\"\r\n" + long + "\r\n"
+        + "--b\r\nContent-Type: text/plain\r\n\r\nHello.\r\n"
+        + "--b\r\nContent-Type: application/zip; name=\"x.zip\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" + zip
+        + "\r\n--b--\r\n"
+    let policy = "limits: {max_header_bytes: 100}\n" + removePolicy
+    var bodies: Set<String> = []
+    for chunk in [1, 7, 64, 4096] {
+        let (s, d, _) = try run(policy, message, chunk: chunk)
+        #expect(d == .accept, "chunk \(chunk): \(s.logLine)")
+        let out = try replacementBody(s)
+        #expect(out.hasPrefix(long + "\r\n--b\r\n"), "chunk \(chunk): \(out.prefix(60))")
+        bodies.insert(out)
+    }
+    #expect(bodies.count == 1, "the rewritten body depends on the chunking")
+}
