@@ -38,6 +38,17 @@ fi
 ok() { echo "ok - $*"; passed=$((passed + 1)); }
 notok() { echo "not ok - $*"; failed=$((failed + 1)); }
 
+# ---- Misuse: stages in random order must not crash ------------------------------
+if gcc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g -I"$root/include" "$here/random_calls.c" \
+    -o "$tmp/random_calls" -L"$build" -lsealmilter -Wl,-rpath,"$build"; then
+    for seed in 1 2; do
+        out=$("$tmp/random_calls" "$here/policy-random.yaml" "$seed" 3000 2>&1); st=$?
+        if [ $st -eq 0 ]; then ok "${out#ok - }"; else notok "random call orders, seed $seed: status $st: $(echo "$out" | grep -m1 -E 'Fatal|error')"; fi
+    done
+else
+    notok "random_calls.c does not compile"
+fi
+
 # ---- The daemon: options, then a milter conversation driven by miltertest ----
 daemon="$build/sealmilterd"
 if [ -x "$daemon" ]; then
