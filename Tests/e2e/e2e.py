@@ -5,7 +5,8 @@ when it does not hold.
 
   e2e.py passthrough OUT TOKEN            a plain message with awkward but legal bytes
   e2e.py forged OUT TOKEN                 a message carrying forged X-Sealmilter-* fields
-  e2e.py zipmsg OUT TOKEN ZIPFILE         multipart/mixed: text, notes.txt, the encrypted zip
+  e2e.py zipmsg OUT TOKEN ZIPFILE [N]     multipart/mixed: text, notes.txt (N pseudo-random bytes
+                                          if given), the encrypted zip
   e2e.py split ORIG DELIVERED             compare: header fields kept in order, body identical
   e2e.py header-re FILE REGEX             a header field (unfolded "Name: value") matches REGEX
   e2e.py no-header-re FILE REGEX          no header field matches REGEX
@@ -109,9 +110,12 @@ def b64_lines(data):
     return "\n".join(s[i:i + 76] for i in range(0, len(s), 76))
 
 
-def cmd_zipmsg(out, token, zipfile):
+def cmd_zipmsg(out, token, zipfile, size=None):
     zipdata = read(zipfile)
     notes = b"Notes attachment, must arrive intact.\nSecond line.\n"
+    if size is not None:
+        import random
+        notes = random.Random(token).randbytes(int(size))
     text = (
         "From: carol@ext.test\n"
         "To: bob@int.test\n"

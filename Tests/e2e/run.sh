@@ -149,6 +149,10 @@ T_D=$(tok zip)
     zip -q -e -P x secret.zip report.txt
 ) || note "zip failed"
 $PY "$E2E" zipmsg "$W/msgs/d.eml" "$T_D" "$W/msgs/secret.zip"
+# The same with a 6 MB attachment beside the zip: the rewritten body is spooled to
+# a file (spool.memory_limit, 1M by default) and handed to Postfix in chunks.
+T_D2=$(tok bigzip)
+$PY "$E2E" zipmsg "$W/msgs/d2.eml" "$T_D2" "$W/msgs/secret.zip" 6000000
 
 simple_msg() {  # simple_msg FILE TOKEN SUBJECT
     printf 'From: eve@ext.test\nTo: bob@int.test\nSubject: %s\nMessage-ID: <%s@e2e.test>\n\nHello.\n' "$3" "$2" > "$1"
@@ -190,6 +194,11 @@ if want d; then
     if ! delivered d "$T_D"; then notok "d encrypted zip removed" "$WHY"
     elif r=$($PY "$E2E" zipcheck "$W/msgs/d.eml" "$DELIVERED"); then ok "d encrypted zip removed (other parts identical, notice part added)"
     else notok "d encrypted zip removed" "$r"; fi
+    send d2 --from carol@ext.test --to bob@int.test --data "@$W/msgs/d2.eml"
+    if ! delivered d2 "$T_D2"; then notok "d2 encrypted zip removed from an 8 MB message" "$WHY"
+    elif r=$($PY "$E2E" zipcheck "$W/msgs/d2.eml" "$DELIVERED"); then
+        ok "d2 encrypted zip removed from an 8 MB message (over the 1 MiB spool.memory_limit; the 6 MB attachment arrived identical)"
+    else notok "d2 encrypted zip removed from an 8 MB message" "$r"; fi
 fi
 
 # (e) reject and tempfail seen by the client ------------------------------------------
