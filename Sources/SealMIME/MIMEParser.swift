@@ -344,7 +344,7 @@ public final class MIMEParser {
         if first == 32 || first == 9 { return false }
         if line.count >= 2 && first == 45 && line[1] == 45 && matchesOpenDelimiter(line, line.count) { return false }
         if inTopHeaders && rawLinesSeen == 0 && line[s...].starts(with: "From ".utf8) { return false }
-        if fieldColon(line.count, from: s) > 0 { return false }
+        if fieldColon(line.count, from: s) > s { return false }   // a name of at least one byte
         if !field.isEmpty && lastHeaderLineLength > 200 && !line.contains(32) && !line.contains(9) { return false }
         return true
     }

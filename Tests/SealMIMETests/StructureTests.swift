@@ -465,4 +465,15 @@ epilogue line
         #expect(s.text("1") == line + "\nmore")
         #expect(s.limits.isEmpty)
     }
+
+    /// Found by the fuzzer: a byte order mark before an overlong first line that is
+    /// no header field (it starts with ':'), with a small max_header_bytes.
+    @Test(arguments: [":oom:-rf/p", "no colon at all"])
+    func bomBeforeOverlongNonHeaderLine(start: String) {
+        var limits = ParserLimits(); limits.maxHeaderBytes = 40
+        let line = bytes(start) + [0] + [UInt8](repeating: 0xFF, count: 13) + [UInt8](repeating: 0xAD, count: 9)
+            + [UInt8](repeating: 0, count: 30) + bytes(".ndary--")
+        let s = checkSplitInvariance([0xEF, 0xBB, 0xBF] + line + [10], everySplit: true, random: 30, limits: limits)
+        #expect(s.part("1")?.encodedSize == Int64(line.count + 1))
+    }
 }
