@@ -50,7 +50,12 @@ import SealPolicy
             d = message[i..<(i + n)].withUnsafeBytes { s.raw($0) }
             i += n
         }
-        if d == .continue { d = s.endOfMessage() }
+        return try finish(s, d)
+    }
+
+    /// End of message (unless decided before), and the result read back.
+    static func finish(_ s: Session, _ decision: Decision) throws -> Outcome {
+        let d = decision == .continue ? s.endOfMessage() : decision
         var body: [UInt8]? = nil
         if s.bodyReplaced {
             var out: [UInt8] = []
@@ -138,14 +143,7 @@ import SealPolicy
             d = body[i..<(i + n)].withUnsafeBytes { s.body($0) }
             i += n
         }
-        if d == .continue { d = s.endOfMessage() }
-        var replaced: [UInt8]? = nil
-        if s.bodyReplaced {
-            var out: [UInt8] = []
-            while let c = try s.readReplacementBody() { out += c }
-            replaced = out
-        }
-        return Outcome(decision: d, edits: s.headerEdits, body: replaced, log: s.logLine)
+        return try finish(s, d)
     }
 
     /// Header fields as an MTA hands them over (the name; the value after ": ", with
