@@ -114,10 +114,8 @@ struct conn {
 static const char *const connect_macros[] = { "{client_addr}", "{daemon_name}", NULL };
 static const char *const helo_macros[] = { "{tls_version}", "{cipher}", "{cipher_bits}",
                                            "{cert_subject}", "{cert_issuer}", NULL };
-static const char *const envfrom_macros[] = { "i", "{auth_authen}", NULL };
 static const char *const auth_macros[] = { "{auth_authen}", NULL };
-static const char *const eoh_macros[] = { "i", NULL };
-static const char *const eom_macros[] = { "i", NULL };
+static const char *const qid_macros[] = { "i", NULL };
 
 /* Opens a session on the published engine. Returns NULL (and logs) on failure. */
 static struct conn *conn_open(void)
@@ -428,7 +426,7 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
     sealmilter_decision d = sealmilter_session_mail_from(c->s, argv && argv[0] ? argv[0] : "<>");
     /* Macros after mail_from (which starts a new message). The connect and HELO
      * ones too, in case those stages were negotiated away or are sent late. */
-    if (pass_macros(ctx, c, envfrom_macros) != 0 ||
+    if (pass_macros(ctx, c, qid_macros) != 0 || pass_macros(ctx, c, auth_macros) != 0 ||
         ((c->pflags & SMFIP_NOCONNECT) && pass_macros(ctx, c, connect_macros) != 0) ||
         ((c->pflags & SMFIP_NOHELO) && pass_macros(ctx, c, helo_macros) != 0)) {
         if (noreply) { /* cannot refuse here: refuse the message later */
@@ -487,7 +485,7 @@ static sfsistat cb_eoh(SMFICTX *ctx)
     struct conn *c = conn_get(ctx);
     if (c == NULL)
         return SMFIS_TEMPFAIL;
-    if (pass_macros(ctx, c, eoh_macros) != 0)
+    if (pass_macros(ctx, c, qid_macros) != 0)
         return fail(ctx, c, "eoh macros");
     sealmilter_decision d = sealmilter_session_end_of_headers(c->s);
     if (d == SEALMILTER_CONTINUE && c->pending != SEALMILTER_CONTINUE)
@@ -599,7 +597,7 @@ static sfsistat cb_eom(SMFICTX *ctx)
     struct conn *c = conn_get(ctx);
     if (c == NULL)
         return SMFIS_TEMPFAIL;
-    if (pass_macros(ctx, c, eom_macros) != 0)
+    if (pass_macros(ctx, c, qid_macros) != 0)
         return fail(ctx, c, "eom macros");
     sealmilter_decision d = sealmilter_session_end_of_message(c->s);
     if ((d == SEALMILTER_CONTINUE || d == SEALMILTER_ACCEPT) && c->pending != SEALMILTER_CONTINUE)
