@@ -46,12 +46,12 @@ let package = Package(
             ])]
         ),
         .executableTarget(name: "sealctl", dependencies: [
-            "SealEngine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "SealEngine", "SealmilterCAPI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sealbench", dependencies: ["SealEngine", "SealMIME"]),
         .testTarget(name: "SealMIMETests", dependencies: ["SealMIME"]),
         .testTarget(name: "SealDetectTests", dependencies: ["SealDetect"]),
-        .testTarget(name: "SealPolicyTests", dependencies: ["SealPolicy"]),
+        .testTarget(name: "SealPolicyTests", dependencies: ["SealPolicy", "SealEngine"]),
         .testTarget(name: "SealEngineTests", dependencies: ["SealEngine", "SealMetrics"]),
     ]
 )

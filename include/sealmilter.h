@@ -107,12 +107,14 @@ const char *sealmilter_version(void);
 int sealmilter_engine_open(const char *policy_path, sealmilter_engine **engine, char **errmsg);
 
 /*
- * Checks the key and secret files named in the policy's `keys:` section: each
- * must exist, be a regular file, belong to the user ID `uid` (-1: the calling
- * process's effective user ID), be readable by it and by nobody else (no
- * permission bits for group or others: mode 0600 or 0400). Returns SEALMILTER_OK,
- * or SEALMILTER_EKEYFILE with one line "FILE:LINE:COL: keys.NAME: PATH what is
- * wrong" per unsafe file in *errmsg (free it with sealmilter_free()). A daemon
+ * Checks the files the policy names. The key and secret files of the `keys:`
+ * section must each exist, be a regular file, belong to the user ID `uid` (-1:
+ * the calling process's effective user ID), be readable by it and by nobody else
+ * (no permission bits for group or others: mode 0600 or 0400). The spool
+ * directory (`spool.directory`) must exist, be a directory and be writable by
+ * that user. Returns SEALMILTER_OK, or SEALMILTER_EKEYFILE with one line
+ * "FILE:LINE:COL: keys.NAME: PATH what is wrong" (or "spool.directory: ...") per
+ * problem in *errmsg (free it with sealmilter_free()). A daemon
  * calls it with the user it runs as, before serving and on every reload, and
  * refuses a policy that fails it. sealmilter_engine_open() does not check files.
  */
@@ -126,6 +128,29 @@ unsigned sealmilter_engine_needs(const sealmilter_engine *engine);
 
 /* SEALMILTER_MOD_* bits: the modifications results of this policy may ask for. */
 unsigned sealmilter_engine_modifications(const sealmilter_engine *engine);
+
+/* The milter stages at which an MTA sends macros (libmilter's SMFIM_* order). */
+typedef enum sealmilter_stage {
+    SEALMILTER_STAGE_CONNECT = 0,
+    SEALMILTER_STAGE_HELO    = 1,
+    SEALMILTER_STAGE_MAIL    = 2,
+    SEALMILTER_STAGE_RCPT    = 3,
+    SEALMILTER_STAGE_DATA    = 4,
+    SEALMILTER_STAGE_EOH     = 5,
+    SEALMILTER_STAGE_EOM     = 6
+} sealmilter_stage;
+
+/*
+ * The MTA macros this policy needs at `stage`, as one space-separated list such
+ * as "i {auth_authen}": what a milter asks the MTA for (smfi_setsymlist) and
+ * passes to sealmilter_session_macro() at that stage. The engine owns the macro
+ * vocabulary, so a caller lists no macro names itself. `skipped` holds
+ * SEALMILTER_NEED_CONNECT and/or SEALMILTER_NEED_HELO when the caller does not
+ * receive those stages (negotiated away): their macros are then in MAIL's list.
+ * Every list holds the queue ID "i". Valid until the engine is freed; NULL for a
+ * NULL engine or an unknown stage.
+ */
+const char *sealmilter_engine_macros(const sealmilter_engine *engine, int stage, unsigned skipped);
 
 /*
  * A setting of the policy file's `milter:` section ("socket", "metrics_listen"),

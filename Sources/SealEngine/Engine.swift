@@ -6,15 +6,19 @@ import SealMetrics
 /// of sessions on any threads.
 public final class Engine: Sendable {
     public let policy: Policy
+    /// Whether some rule reads the decoded text of text parts.
+    let readsText: Bool
 
     public init(policy: Policy) {
         self.policy = policy
+        self.readsText = policy.rules.contains { $0.readsText }
     }
 
-    /// Loads and validates the policy file at `path`.
-    public convenience init(policyPath path: String) throws(PolicyError) {
+    /// Loads and validates the policy file at `path`, with the actions and
+    /// conditions of `registry`.
+    public convenience init(policyPath path: String, registry: Registry = .builtin) throws(PolicyError) {
         let policy: Policy
-        do { policy = try Policy.load(path: path) } catch {
+        do { policy = try Policy.load(path: path, registry: registry) } catch {
             Metrics.policyLoad(ok: false)
             throw error
         }
@@ -22,33 +26,24 @@ public final class Engine: Sendable {
         self.init(policy: policy)
     }
 
-    /// The stages this policy needs (drives milter protocol negotiation). Header
-    /// fields are always needed: forged `X-Sealmilter-*` fields are removed.
+    /// The stages and MTA facts this policy needs (drives milter protocol
+    /// negotiation and the macros asked for). Header fields are always needed:
+    /// forged `X-Sealmilter-*` fields are removed.
     public var needs: Needs {
         var n: Needs = [.headers]
         for rule in policy.rules {
             for c in rule.conditions + rule.exceptions {
-                switch c {
-                case .sender: n.insert(.mail)
-                case .direction: n.formUnion([.mail, .rcpt])
-                case .recipient: n.insert(.rcpt)
-                default: break
-                }
+                n.formUnion(c.needs)
                 if c.stage == .body { n.insert(.body) }
             }
-            if rule.rejectsRecipient { n.insert(.rcpt) }
-            if rule.actions.contains(where: { if case .removeAttachments = $0 { true } else { false } }) { n.insert(.body) }
-        }
-        if policy.flagUnscannable { n.insert(.body) }
-        let early = policy.rules.contains { r in
-            !r.rejectsRecipient && r.stage < .body && r.actions.contains {
-                switch $0 {
-                case .reject, .tempfail, .discard: true
-                default: false
-                }
+            for a in rule.actions {
+                var an = a.needs
+                // A refusal needs an answer before the end only when its rule is decided earlier.
+                if rule.isPerRecipient || rule.stage >= .body { an.remove(.earlyReply) }
+                n.formUnion(an)
             }
         }
-        if early { n.insert(.earlyReply) }
+        if policy.flagUnscannable { n.insert(.body) }
         if policy.milter.macros == .all { n.formUnion([.clientMacros, .tlsMacros, .authMacros]) }
         return n
     }
@@ -58,14 +53,7 @@ public final class Engine: Sendable {
         var m: Modifications = [.changeHeaders]
         if policy.flagUnscannable { m.insert(.addHeaders) }
         for rule in policy.rules {
-            for a in rule.actions {
-                switch a {
-                case .addHeader: m.insert(.addHeaders)
-                case .quarantine: m.insert(.quarantine)
-                case .removeAttachments: m.formUnion([.changeBody, .changeHeaders])
-                default: break
-                }
-            }
+            for a in rule.actions { m.formUnion(a.modifications) }
         }
         return m
     }

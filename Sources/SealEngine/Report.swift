@@ -30,13 +30,16 @@ public struct Report: Codable, Sendable {
     public var unscannable: [String]
     public var limits_exceeded: [String]
     public var rules: [String]
+    /// The actions carried out, as `rule: summary`, in order.
+    public var actions: [String]
     public var verdict: Verdict
 }
 
 extension Session {
     /// The result as a ``Report`` (nil before a message started).
     public var report: Report? {
-        guard let m = message else { return nil }
+        guard let msg = message else { return nil }
+        let m = msg.facts, o = msg.outcome
         let parts = m.parser.parts.enumerated().map { (i, p) in
             Report.Part(path: p.path, content_type: p.contentType.mediaType, transfer_encoding: p.transferEncoding.name,
                         filename: p.filename, disposition: p.disposition?.type, leaf: p.isLeaf,
@@ -50,12 +53,13 @@ extension Session {
             case .delete: "delete \(e.name)[\(e.index)]"
             }
         }
-        let r = (m.decided == .reject || m.decided == .tempfail) ? reply.map { "\($0.code) \($0.extendedCode) \($0.text)" } : nil
+        let r = (o.decision == .reject || o.decision == .tempfail) ? o.reply.map { "\($0.code) \($0.extendedCode) \($0.text)" } : nil
+        var limits = m.parser.exceeded.map(\.rawValue).sorted()
+        if o.budgetExceeded { limits.append("max-rule-cpu") }
         return Report(parts: parts, unscannable: m.unscannable.kinds.map(\.rawValue),
-                      limits_exceeded: m.parser.exceeded.map(\.rawValue).sorted(),
-                      rules: m.matchedRules,
-                      verdict: .init(action: m.actionName, reply: r, quarantine: quarantineReason,
-                                     header_edits: edits, body_replaced: bodyReplaced, removed_parts: m.removedParts))
+                      limits_exceeded: limits, rules: o.matchedRules, actions: o.applied,
+                      verdict: .init(action: o.actionName, reply: r, quarantine: quarantineReason,
+                                     header_edits: edits, body_replaced: bodyReplaced, removed_parts: o.removedParts))
     }
 
     /// The result as one JSON object: parts, unscannable, rules, verdict.
@@ -64,5 +68,32 @@ extension Session {
         enc.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         guard let r = report, let data = try? enc.encode(r) else { return "{}" }
         return String(decoding: data, as: UTF8.self)
+    }
+}
+
+extension Report {
+    /// The report as `sealctl scan` prints it: the part tree, unscannable kinds,
+    /// matched rules, the actions carried out and the verdict.
+    public var text: String {
+        var out = "Parts:\n"
+        for p in parts {
+            let indent = String(repeating: "  ", count: p.path.split(separator: ".").count)
+            var line = "\(indent)\(p.path) \(p.content_type) \(p.transfer_encoding)"
+            if let f = p.filename { line += " \"\(f)\"" }
+            if p.leaf { line += " \(p.decoded_size) bytes" }
+            if !p.unscannable.isEmpty { line += " UNSCANNABLE: " + p.unscannable.joined(separator: ", ") }
+            out += line + "\n"
+        }
+        out += "Unscannable: " + (unscannable.isEmpty ? "none" : unscannable.joined(separator: ", ")) + "\n"
+        if !limits_exceeded.isEmpty { out += "Limits exceeded: " + limits_exceeded.joined(separator: ", ") + "\n" }
+        out += "Rules matched: " + (rules.isEmpty ? "none" : rules.joined(separator: ", ")) + "\n"
+        if !actions.isEmpty { out += "Actions: " + actions.joined(separator: "; ") + "\n" }
+        var v = "Verdict: \(verdict.action)"
+        if let reply = verdict.reply { v += " (\(reply))" }
+        if let q = verdict.quarantine { v += ", quarantine: \(q)" }
+        out += v + "\n"
+        for e in verdict.header_edits { out += "  header: \(e)\n" }
+        if verdict.body_replaced { out += "  body replaced; removed parts: " + verdict.removed_parts.joined(separator: ", ") + "\n" }
+        return out
     }
 }

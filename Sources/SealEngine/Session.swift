@@ -1,14 +1,14 @@
 import SealPolicy
 import SealDetect
 import SealMIME
+import SealMetrics
 
 /// One SMTP connection's state and its current message. Use from one thread at a time.
 ///
-/// Feed it the stages in SMTP order; each returns a ``Decision``. Rules run in policy
-/// order, each at the earliest stage that has its facts: sender rules at MAIL,
-/// recipient and direction rules once the recipients are known (the first header),
-/// header rules at the end of headers, the rest at the end of the message.
-/// `reject_recipient` rules run at each RCPT for that recipient alone.
+/// Feed it the stages in SMTP order; each returns a ``Decision``. The session
+/// keeps the stage protocol only: the message's facts are in ``MessageFacts`` (the
+/// parser's handler), the rules run in a ``RuleRunner``, what they decide is in a
+/// ``MessageOutcome``, and the body changes run in the body pipeline at the end.
 public final class Session {
     public let engine: Engine
     var policy: Policy { engine.policy }
@@ -36,13 +36,41 @@ public final class Session {
     /// Decode every leaf completely (exact decoded sizes in reports; `sealctl scan`).
     public let decodeAll: Bool
 
-    var message: MessageState?
-    private var replacement: BodyStream?
+    /// The current message.
+    final class Message {
+        let facts: MessageFacts
+        let runner: RuleRunner
+        let outcome = MessageOutcome()
+        /// The body as it arrived, kept while some action may rewrite it.
+        var spool: BodySpool?
+        var rawMode = false
+        var rawBodyStarted = false
+        /// Raw mode, while in the top header section of a message whose body may be
+        /// rewritten: the bytes of earlier chunks since the last line feed. A line that
+        /// turns out not to be a header field starts the body, and its first bytes may
+        /// have come in earlier chunks; the spool needs them. Bounded by the longest
+        /// header line the parser keeps.
+        var rawLineTail: [UInt8]? = nil
+        let started = ContinuousClock.now
+        var recorded = false
+
+        init(facts: MessageFacts, runner: RuleRunner) {
+            self.facts = facts; self.runner = runner
+        }
+    }
+
+    var message: Message?
+    private var replacement: (any BodySource)?
 
     public init(engine: Engine, decodeAll: Bool = false) {
         self.engine = engine
         self.decodeAll = decodeAll
     }
+
+    /// The current message's facts (nil before MAIL).
+    public var facts: MessageFacts? { message?.facts }
+    /// The current message's outcome (nil before MAIL).
+    public var outcome: MessageOutcome? { message?.outcome }
 
     // MARK: Stages
 
@@ -61,59 +89,63 @@ public final class Session {
         var n = name
         if n.hasPrefix("{") && n.hasSuffix("}") && n.count >= 2 { n = String(n.dropFirst().dropLast()) }
         macros[n] = value
+        message?.facts.macros[n] = value
         if n == "i" && !value.isEmpty { queueID = value }
     }
 
     public func mailFrom(_ sender: String) -> Decision {
-        startMessage(sender: sender)
-        return recorded(message!.advance(to: .mail, session: self))
+        let m = startMessage(sender: sender)
+        return recorded(m.runner.advance(to: .mail, m.facts, m.outcome))
     }
 
     public func rcpt(_ recipient: String) -> Decision {
         let m = ensureMessage()
-        if m.decided != nil { return m.decided! }
+        if let d = m.outcome.decision { return d }
         let address = stripAngles(recipient)
-        if let r = m.recipientDecision(address, session: self) {
+        if let r = m.runner.refusal(of: address, m.facts, m.outcome) {
             reply = r
             return r.code.hasPrefix("4") ? .tempfail : .reject
         }
-        m.recipients.append(address)
+        m.facts.recipients.append(address)
         return .continue
     }
 
     public func header(name: String, value: String) -> Decision {
         let m = ensureMessage()
-        if m.decided != nil { return m.decided! }
-        m.parser.header(name: name, value: value)
-        m.recordHeader(name: name, value: value, session: self)
-        return recorded(m.recipientsKnown(session: self))
+        if let d = m.outcome.decision { return d }
+        m.facts.parser.header(name: name, value: value)
+        m.facts.recordHeader(name: name, value: value)
+        return recorded(m.runner.recipientsKnown(m.facts, m.outcome))
     }
 
     public func endOfHeaders() -> Decision {
         let m = ensureMessage()
-        if let d = m.decided { needsBody = false; return d }
-        m.parser.endOfHeaders()
+        if let d = m.outcome.decision { needsBody = false; return d }
+        m.facts.parser.endOfHeaders()
         return recorded(afterHeaders(m))
     }
 
     /// A decision that ends the message before its end is recorded in the metrics.
     private func recorded(_ d: Decision) -> Decision {
-        if d != .continue { message?.recordOutcome() }
+        if d != .continue { recordOutcome() }
+        if let m = message, m.outcome.decision != nil { reply = m.outcome.reply }
         return d
     }
 
-    private func afterHeaders(_ m: MessageState) -> Decision {
-        _ = m.recipientsKnown(session: self)
-        let d = m.advance(to: .headers, session: self)
-        needsBody = d == .continue && m.needsBody(session: self)
-        if needsBody && m.mayRewriteBody { m.spool = BodySpool(memoryLimit: policy.spool.memoryLimit, directory: policy.spool.directory) }
+    private func afterHeaders(_ m: Message) -> Decision {
+        _ = m.runner.recipientsKnown(m.facts, m.outcome)
+        let d = m.runner.advance(to: .headers, m.facts, m.outcome)
+        needsBody = d == .continue && m.runner.needsBody(policy.settings, m.outcome)
+        if needsBody && m.runner.mayChangeBody(m.outcome) {
+            m.spool = BodySpool(memoryLimit: policy.spool.memoryLimit, directory: policy.spool.directory)
+        }
         return d
     }
 
     public func body(_ chunk: UnsafeRawBufferPointer) -> Decision {
         let m = ensureMessage()
-        if let d = m.decided { return d }
-        m.parser.body(chunk)
+        if let d = m.outcome.decision { return d }
+        m.facts.parser.body(chunk)
         m.spool?.append(chunk)
         return .continue
     }
@@ -123,15 +155,15 @@ public final class Session {
         let m = ensureMessage()
         if !m.rawMode {
             m.rawMode = true
-            if m.mayRewriteBody { m.rawLineTail = [] }
+            if m.runner.mayChangeBody(m.outcome) { m.rawLineTail = [] }
         }
-        if let d = m.decided { return d }
-        m.parser.raw(chunk)
+        if let d = m.outcome.decision { return d }
+        m.facts.parser.raw(chunk)
         if m.rawBodyStarted {
             m.spool?.append(chunk)
             return .continue
         }
-        guard m.parser.parts[0].contentOffset >= 0 else {
+        guard m.facts.parser.parts[0].contentOffset >= 0 else {
             keepRawLineTail(m, chunk)
             return .continue
         }
@@ -141,7 +173,7 @@ public final class Session {
         if let spool = m.spool {
             // The body is the last `bodySize` bytes of the input so far: the end of
             // this chunk, or all of it and the end of the line begun before it.
-            let bodyBytes = Int(m.parser.bodySize)
+            let bodyBytes = Int(m.facts.parser.bodySize)
             let earlier = bodyBytes - chunk.count
             if earlier > 0 {
                 if let tail = m.rawLineTail, earlier <= tail.count {
@@ -157,7 +189,7 @@ public final class Session {
     }
 
     /// Raw mode, in the top header section: keeps the input since the last line feed.
-    private func keepRawLineTail(_ m: MessageState, _ chunk: UnsafeRawBufferPointer) {
+    private func keepRawLineTail(_ m: Message, _ chunk: UnsafeRawBufferPointer) {
         guard m.rawLineTail != nil else { return }
         if let lf = chunk.lastIndex(of: 10) {
             m.rawLineTail!.removeAll(keepingCapacity: true)
@@ -174,32 +206,31 @@ public final class Session {
 
     public func endOfMessage() -> Decision {
         let d = decideEndOfMessage()
-        message?.recordOutcome()
+        if let m = message, m.outcome.decision != nil { reply = m.outcome.reply }
+        recordOutcome()
         return d
     }
 
     private func decideEndOfMessage() -> Decision {
         let m = ensureMessage()
-        if let d = m.decided { return d }
+        if let d = m.outcome.decision { return d }
         if m.rawMode && !m.rawBodyStarted {
-            m.parser.finish()
+            m.facts.parser.finish()
             m.rawBodyStarted = true
             let d = afterHeaders(m)
             if d != .continue { return d }
         }
-        m.parser.finish()
-        var d = m.advance(to: .body, session: self)
+        m.facts.parser.finish()
+        var d = m.runner.advance(to: .body, m.facts, m.outcome)
         if d == .continue { d = .accept }
         if d == .accept {
             do {
                 try finishModifications(m)
             } catch {
                 lastError = "\(error)"
-                reply = SMTPReply(code: "451", extendedCode: "4.3.0", text: "Message could not be processed, try again later")
-                m.decided = .tempfail
-                m.actionName = "tempfail"
-                m.failure = lastError
-                return .tempfail
+                m.outcome.failure = lastError
+                return m.outcome.decide(.tempfail, name: "tempfail", reply: SMTPReply(
+                    code: "451", extendedCode: "4.3.0", text: "Message could not be processed, try again later"))
             }
         }
         return d
@@ -223,50 +254,72 @@ public final class Session {
 
     // MARK: Result
 
-    private func finishModifications(_ m: MessageState) throws {
+    private func finishModifications(_ m: Message) throws {
         var edits: [HeaderEdit] = []
         // Forged X-Sealmilter-* fields: delete, highest index first so indices stay valid.
-        for f in m.forged.sorted(by: { $0.index > $1.index }) {
+        for f in m.facts.forged.sorted(by: { $0.index > $1.index }) {
             edits.append(HeaderEdit(operation: .delete, name: f.name, value: nil, index: f.index))
         }
-        if let removal = try m.attachmentRemoval(session: self) {
-            replacement = removal.stream
-            edits += removal.headerEdits
-            m.removedParts = removal.removed
+        // Each action's contribution, then the body pipeline over its transforms.
+        let end = EndOfMessageContext(message: m.facts, outcome: m.outcome)
+        for c in m.outcome.contributionOrder { try c.endOfMessage(end) }
+        edits += end.headerEdits
+        let (body, bodyEdits) = try BodyPipeline.run(end.transforms, original: m.spool,
+                                                     context: TransformContext(message: m.facts, outcome: m.outcome))
+        replacement = body
+        edits += bodyEdits
+        var kinds = m.facts.unscannable
+        if m.outcome.budgetExceeded, let k = UnscannableKind(rawValue: "limits-exceeded") { kinds.insert(UnscannableSet(k)) }
+        if policy.flagUnscannable && !kinds.isEmpty {
+            edits.append(HeaderEdit(operation: .add, name: "X-Sealmilter-Unscannable", value: kinds.headerValue, index: 0))
         }
-        if policy.flagUnscannable && !m.unscannable.isEmpty {
-            edits.append(HeaderEdit(operation: .add, name: "X-Sealmilter-Unscannable", value: m.unscannable.headerValue, index: 0))
-        }
-        for (name, value) in m.addedHeaders {
+        for (name, value) in m.outcome.addedHeaders {
             edits.append(HeaderEdit(operation: .add, name: name, value: value, index: 0))
         }
         headerEdits = edits
-        quarantineReason = m.quarantine
+        quarantineReason = m.outcome.quarantine
     }
 
-    func setReply(_ r: SMTPReply?) { reply = r }
-
-    private func startMessage(sender: String) {
+    @discardableResult
+    private func startMessage(sender: String) -> Message {
         abort()
-        message = MessageState(session: self, sender: stripAngles(sender))
+        let runner = RuleRunner(rules: policy.rules, evaluation: policy.evaluation)
+        let facts = MessageFacts(sender: stripAngles(sender), settings: policy.settings, macros: macros,
+                                 collectText: engine.readsText, decodeAll: decodeAll, budget: runner.budget)
+        let m = Message(facts: facts, runner: runner)
+        message = m
+        return m
     }
 
-    private func ensureMessage() -> MessageState {
-        if message == nil { startMessage(sender: "") }
-        return message!
+    private func ensureMessage() -> Message {
+        message ?? startMessage(sender: "")
+    }
+
+    /// Records the message's outcome in the metrics, once.
+    private func recordOutcome() {
+        guard let m = message, !m.recorded else { return }
+        m.recorded = true
+        if m.outcome.failure != nil { Metrics.error(stage: "end-of-message") }
+        Metrics.message(action: m.outcome.actionName, rules: m.outcome.matchedRules,
+                        unscannable: m.facts.unscannable.kinds.map(\.rawValue),
+                        limitsExceeded: m.facts.limitsExceeded || m.outcome.budgetExceeded,
+                        duration: ContinuousClock.now - m.started)
     }
 
     /// One log line for the decision (without the queue ID).
     public var logLine: String {
         guard let m = message else { return "action=none" }
-        var s = "action=\(m.actionName)"
+        let o = m.outcome
+        var s = "action=\(o.actionName)"
         if quarantineReason != nil { s += " quarantine" }
-        s += " rules=" + (m.matchedRules.isEmpty ? "-" : m.matchedRules.joined(separator: ","))
-        s += " unscannable=" + (m.unscannable.isEmpty ? "-" : m.unscannable.kinds.map(\.rawValue).joined(separator: ","))
-        if !m.parser.exceeded.isEmpty { s += " limits=" + m.parser.exceeded.map(\.rawValue).sorted().joined(separator: ",") }
-        if !m.removedParts.isEmpty { s += " removed=" + m.removedParts.joined(separator: ",") }
-        if let r = reply, m.decided == .reject || m.decided == .tempfail { s += " reply=\"\(r.code) \(r.extendedCode) \(r.text)\"" }
-        if let f = m.failure { s += " error=\"\(f)\"" }
+        s += " rules=" + (o.matchedRules.isEmpty ? "-" : o.matchedRules.joined(separator: ","))
+        s += " unscannable=" + (m.facts.unscannable.isEmpty ? "-" : m.facts.unscannable.kinds.map(\.rawValue).joined(separator: ","))
+        var limits = m.facts.parser.exceeded.map(\.rawValue).sorted()
+        if o.budgetExceeded { limits.append("max-rule-cpu") }
+        if !limits.isEmpty { s += " limits=" + limits.joined(separator: ",") }
+        if !o.removedParts.isEmpty { s += " removed=" + o.removedParts.joined(separator: ",") }
+        if let r = o.reply, o.decision == .reject || o.decision == .tempfail { s += " reply=\"\(r.code) \(r.extendedCode) \(r.text)\"" }
+        if let f = o.failure { s += " error=\"\(f)\"" }
         // Connection facts, when the MTA passed them (milter.macros: all).
         if let client = clientAddress ?? macros["client_addr"], !client.isEmpty { s += " client=\(Self.logSafe(client))" }
         if let v = macros["tls_version"], !v.isEmpty {

@@ -27,7 +27,7 @@ public struct KeyFile: Sendable, Equatable {
     }
 }
 
-extension Policy {
+extension PolicySettings {
     /// What is wrong with the key files on this machine, one error per file, in
     /// policy order (empty when all are safe).
     ///
@@ -80,5 +80,53 @@ extension Policy {
             return String(cString: name)
         }
         return nil
+    }
+}
+
+extension PolicySettings {
+    /// What is wrong with the spool directory on this machine (empty when usable):
+    /// it must exist, be a directory, and let the filter's user (`owner`, else the
+    /// calling process) create files in it. Checked with the key files, so that a
+    /// bad `spool.directory` is refused at start, by `-t` and on reload, not found
+    /// message by message when a large body is rewritten.
+    public func spoolProblems(owner: uid_t? = nil) -> [PolicyError] {
+        let d = spool.directory
+        func problem(_ what: String) -> [PolicyError] {
+            [PolicyError(file: source, line: spool.line > 0 ? spool.line : nil,
+                         column: spool.column > 0 ? spool.column : nil, message: "spool.directory: \(d) \(what)")]
+        }
+        var st = stat()
+        if stat(d, &st) != 0 { return problem("cannot be used: " + String(cString: strerror(errno))) }
+        if (st.st_mode & S_IFMT) != S_IFDIR { return problem("is not a directory") }
+        let uid = owner ?? geteuid()
+        if uid == 0 { return [] }  // root may write anywhere
+        let mode = st.st_mode
+        let writable: Bool
+        if st.st_uid == uid {
+            writable = mode & 0o300 == 0o300
+        } else if Self.user(uid, isInGroup: st.st_gid) {
+            writable = mode & 0o030 == 0o030
+        } else {
+            writable = mode & 0o003 == 0o003
+        }
+        if !writable {
+            let who = Self.userName(uid).map { "\($0) (uid \(uid))" } ?? "uid \(uid)"
+            return problem("is not writable by \(who), the user the filter runs as")
+        }
+        return []
+    }
+
+    /// Whether user `uid` is a member of group `gid` (primary or supplementary).
+    static func user(_ uid: uid_t, isInGroup gid: gid_t) -> Bool {
+        var pwd = passwd()
+        var result: UnsafeMutablePointer<passwd>? = nil
+        var buffer = [CChar](repeating: 0, count: 4096)
+        guard getpwuid_r(uid, &pwd, &buffer, buffer.count, &result) == 0, let result else { return false }
+        if result.pointee.pw_gid == gid { return true }
+        var groups = [gid_t](repeating: 0, count: 256)
+        var n = Int32(groups.count)
+        guard let name = result.pointee.pw_name else { return false }
+        if getgrouplist(name, result.pointee.pw_gid, &groups, &n) < 0 { return false }
+        return groups.prefix(Int(n)).contains(gid)
     }
 }

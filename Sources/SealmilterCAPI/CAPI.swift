@@ -35,16 +35,30 @@ final class EngineBox {
     let engine: Engine
     let socket: UnsafeMutablePointer<CChar>?
     let metricsListen: UnsafeMutablePointer<CChar>?
+    /// The macro list of each milter stage, for each combination of skipped
+    /// CONNECT/HELO stages (index: stage * 4 + skipped bits), made once.
+    let macroLists: [UnsafeMutablePointer<CChar>]
 
     init(engine: Engine) {
         self.engine = engine
         socket = engine.policy.milter.socket.map { strdup($0) }
         metricsListen = engine.policy.milter.metricsListen.map { strdup($0) }
+        var lists: [UnsafeMutablePointer<CChar>] = []
+        for stage in MilterStage.allCases {
+            for skipped in 0..<4 {
+                var s: Needs = []
+                if skipped & 1 != 0 { s.insert(.connect) }
+                if skipped & 2 != 0 { s.insert(.helo) }
+                lists.append(strdup(engine.macros(at: stage, skipped: s).joined(separator: " "))!)
+            }
+        }
+        macroLists = lists
     }
 
     deinit {
         free(socket)
         free(metricsListen)
+        for p in macroLists { free(p) }
     }
 }
 
@@ -137,7 +151,7 @@ public func sealmilterEngineOpen(
     }
     let path = String(cString: policyPath)
     do {
-        let engine = try Engine(policyPath: path)
+        let engine = try Engine(policyPath: path, registry: Composition.registry)
         let box = EngineBox(engine: engine)
         engineOut.pointee = OpaquePointer(Unmanaged.passRetained(box).toOpaque())
         return OK
@@ -163,7 +177,7 @@ public func sealmilterEngineCheckKeys(
         return EMISUSE
     }
     let owner = uid == -1 ? geteuid() : uid_t(uid)
-    let problems = box.engine.policy.keyFileProblems(owner: owner)
+    let problems = box.engine.policy.fileProblems(owner: owner)
     if problems.isEmpty { return OK }
     errmsg?.pointee = strdup(problems.map(\.description).joined(separator: "\n"))
     return EKEYFILE
@@ -183,6 +197,15 @@ public func sealmilterEngineNeeds(_ engine: OpaquePointer?) -> UInt32 {
 @c(sealmilter_engine_modifications)
 public func sealmilterEngineModifications(_ engine: OpaquePointer?) -> UInt32 {
     engineBox(engine)?.engine.modifications.rawValue ?? 0
+}
+
+@c(sealmilter_engine_macros)
+public func sealmilterEngineMacros(_ engine: OpaquePointer?, _ stage: Int32, _ skipped: UInt32) -> UnsafePointer<CChar>? {
+    guard let box = engineBox(engine), let st = MilterStage(rawValue: stage) else { return nil }
+    var bits = 0
+    if skipped & Needs.connect.rawValue != 0 { bits |= 1 }
+    if skipped & Needs.helo.rawValue != 0 { bits |= 2 }
+    return UnsafePointer(box.macroLists[Int(st.rawValue) * 4 + bits])
 }
 
 @c(sealmilter_engine_setting)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SealEngine
 import SealPolicy
+import SealmilterCAPI
 
 /// `sealctl`: offline tools around the Sealmilter engine.
 @main
@@ -42,7 +43,7 @@ struct CheckConfig: ParsableCommand {
     @Argument(help: "The policy file.") var file: String
 
     @Option(help: ArgumentHelp(
-        "Also check that the key files belong to this user (the one the daemon runs as).",
+        "Also check that the key files belong to this user (the one the daemon runs as) and that it can write to the spool directory.",
         valueName: "user"))
     var user: String?
 
@@ -59,11 +60,11 @@ struct CheckConfig: ParsableCommand {
             for e in errors { FileHandle.standardError.write(Data((e.description + "\n").utf8)) }
             return ExitCode(1)
         }
-        let errors = Policy.diagnose(path: file)
+        let errors = Policy.diagnose(path: file, registry: Composition.registry)
         if !errors.isEmpty { throw fail(errors) }
         let p: Policy
-        do { p = try Policy.load(path: file) } catch { throw fail([error]) }
-        let keyProblems = p.keyFileProblems(owner: owner)
+        do { p = try Policy.load(path: file, registry: Composition.registry) } catch { throw fail([error]) }
+        let keyProblems = p.fileProblems(owner: owner)
         if !keyProblems.isEmpty { throw fail(keyProblems) }
         print("\(file): OK (\(p.rules.count) rule\(p.rules.count == 1 ? "" : "s"))")
     }
@@ -87,7 +88,7 @@ struct Scan: ParsableCommand {
     func run() throws {
         let engine: Engine
         do {
-            engine = try policy.map { try Engine(policyPath: $0) } ?? Engine(policy: Policy())
+            engine = try policy.map { try Engine(policyPath: $0, registry: Composition.registry) } ?? Engine(policy: Policy())
         } catch {
             FileHandle.standardError.write(Data("sealctl: \(error)\n".utf8))
             throw ExitCode(1)
@@ -118,24 +119,6 @@ struct Scan: ParsableCommand {
             print(s.jsonReport())
             return
         }
-        guard let r = s.report else { return }
-        print("Parts:")
-        for p in r.parts {
-            let indent = String(repeating: "  ", count: p.path.split(separator: ".").count)
-            var line = "\(indent)\(p.path) \(p.content_type) \(p.transfer_encoding)"
-            if let f = p.filename { line += " \"\(f)\"" }
-            if p.leaf { line += " \(p.decoded_size) bytes" }
-            if !p.unscannable.isEmpty { line += " UNSCANNABLE: " + p.unscannable.joined(separator: ", ") }
-            print(line)
-        }
-        print("Unscannable: " + (r.unscannable.isEmpty ? "none" : r.unscannable.joined(separator: ", ")))
-        if !r.limits_exceeded.isEmpty { print("Limits exceeded: " + r.limits_exceeded.joined(separator: ", ")) }
-        print("Rules matched: " + (r.rules.isEmpty ? "none" : r.rules.joined(separator: ", ")))
-        var v = "Verdict: \(r.verdict.action)"
-        if let reply = r.verdict.reply { v += " (\(reply))" }
-        if let q = r.verdict.quarantine { v += ", quarantine: \(q)" }
-        print(v)
-        for e in r.verdict.header_edits { print("  header: \(e)") }
-        if r.verdict.body_replaced { print("  body replaced; removed parts: " + r.verdict.removed_parts.joined(separator: ", ")) }
+        if let r = s.report { print(r.text, terminator: "") }
     }
 }

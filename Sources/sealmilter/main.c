@@ -99,6 +99,7 @@ static void logmsg(int prio, const char *fmt, ...)
 
 struct conn {
     sealmilter_session *s;
+    const sealmilter_engine *engine; /* the session's engine (it holds a reference) */
     unsigned needs;        /* SEALMILTER_NEED_* of the session's engine */
     unsigned mods;         /* SEALMILTER_MOD_* of the session's engine */
     unsigned long pflags;  /* protocol flags agreed with the MTA */
@@ -107,15 +108,6 @@ struct conn {
                                     answer (SMFIP_NR_HDR): answered at eoh */
     char qid[64];          /* queue ID (macro i) or "NOQUEUE" */
 };
-
-/* The macros passed to the engine at each stage, when the MTA sends them. The
- * daemon asks for (SMFIF_SETSYMLIST) only the groups the policy needs: see
- * cb_negotiate. */
-static const char *const connect_macros[] = { "{client_addr}", "{daemon_name}", NULL };
-static const char *const helo_macros[] = { "{tls_version}", "{cipher}", "{cipher_bits}",
-                                           "{cert_subject}", "{cert_issuer}", NULL };
-static const char *const auth_macros[] = { "{auth_authen}", NULL };
-static const char *const qid_macros[] = { "i", NULL };
 
 /* Opens a session on the published engine. Returns NULL (and logs) on failure. */
 static struct conn *conn_open(void)
@@ -130,6 +122,7 @@ static struct conn *conn_open(void)
     pthread_mutex_lock(&g_lock);
     int rc = g_engine ? sealmilter_session_open(g_engine, &c->s) : SEALMILTER_EINTERNAL;
     if (rc == SEALMILTER_OK) {
+        c->engine = g_engine;
         c->needs = sealmilter_engine_needs(g_engine);
         c->mods = sealmilter_engine_modifications(g_engine);
     }
@@ -168,20 +161,40 @@ static struct conn *conn_get(SMFICTX *ctx)
     return c;
 }
 
-/* Passes the named macros the MTA sent to the session. */
-static int pass_macros(SMFICTX *ctx, struct conn *c, const char *const *names)
+/* The stages whose callbacks the MTA does not deliver (their macros come with MAIL). */
+static unsigned skipped_stages(const struct conn *c)
 {
-    for (; *names != NULL; names++) {
-        char *v = smfi_getsymval(ctx, (char *)*names);
-        if (v == NULL)
-            continue;
-        if (sealmilter_session_macro(c->s, *names, v) != SEALMILTER_OK) {
-            logmsg(LOG_ERR, "%s: error: macro %s: %s; action=tempfail", c->qid, *names,
-                   sealmilter_session_errmsg(c->s));
-            return -1;
+    return ((c->pflags & SMFIP_NOCONNECT) ? SEALMILTER_NEED_CONNECT : 0u) |
+           ((c->pflags & SMFIP_NOHELO) ? SEALMILTER_NEED_HELO : 0u);
+}
+
+/* Passes the macros the engine wants at `stage` (its list, which the MTA was asked
+ * for) that the MTA sent to the session. */
+static int pass_macros(SMFICTX *ctx, struct conn *c, int stage)
+{
+    const char *list = sealmilter_engine_macros(c->engine, stage, skipped_stages(c));
+    if (list == NULL)
+        return -1;
+    while (*list != '\0') {
+        char name[64];
+        size_t n = strcspn(list, " ");
+        if (n > 0 && n < sizeof name) {
+            memcpy(name, list, n);
+            name[n] = '\0';
+            char *v = smfi_getsymval(ctx, name);
+            if (v != NULL) {
+                if (sealmilter_session_macro(c->s, name, v) != SEALMILTER_OK) {
+                    logmsg(LOG_ERR, "%s: error: macro %s: %s; action=tempfail", c->qid, name,
+                           sealmilter_session_errmsg(c->s));
+                    return -1;
+                }
+                if (strcmp(name, "i") == 0 && v[0] != '\0')
+                    snprintf(c->qid, sizeof c->qid, "%s", v);
+            }
         }
-        if (strcmp(*names, "i") == 0 && v[0] != '\0')
-            snprintf(c->qid, sizeof c->qid, "%s", v);
+        list += n;
+        while (*list == ' ')
+            list++;
     }
     return 0;
 }
@@ -282,16 +295,6 @@ static unsigned long mods_to_actions(unsigned mods)
     return a;
 }
 
-/* Appends the names to the space-separated list in buf. */
-static void add_macros(char *buf, size_t size, const char *const *names)
-{
-    for (; *names != NULL; names++) {
-        if (buf[0] != '\0')
-            strncat(buf, " ", size - strlen(buf) - 1);
-        strncat(buf, *names, size - strlen(buf) - 1);
-    }
-}
-
 static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
                              unsigned long f3, unsigned long *pf0, unsigned long *pf1,
                              unsigned long *pf2, unsigned long *pf3)
@@ -337,37 +340,20 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
 
     /* Macros: each costs the MTA work per message (Postfix with 8 sessions lost
      * about 15% of its rate to the client, TLS and AUTH macros, docs/e2e.md), so
-     * ask only for the groups the policy needs. The queue ID "i" always comes
-     * (log lines). The macros of a stage negotiated away come with MAIL. */
+     * ask only for what the policy needs: the engine's list for each stage. Every
+     * stage gets a list (Postfix sends a stage's macros even when the stage itself
+     * is negotiated away, and its own default list for a stage whose list is
+     * missing or empty); the macros of a stage negotiated away come with MAIL. */
     if (actions & SMFIF_SETSYMLIST) {
-        const char *const *client = (needs & SEALMILTER_NEED_CLIENT_MACROS) ? connect_macros : NULL;
-        const char *const *tls = (needs & SEALMILTER_NEED_TLS_MACROS) ? helo_macros : NULL;
-        char buf[256], qid_only[] = "i";
-        /* Postfix sends a stage's macros even when the stage itself is negotiated
-         * away, and its own default list for a stage whose list is missing or
-         * empty: every stage gets a list, "i" alone where nothing else is needed
-         * (the queue ID is not yet known at CONNECT and HELO, so nothing comes). */
-        snprintf(buf, sizeof buf, "i");
-        if (client && !(proto & SMFIP_NOCONNECT))
-            add_macros(buf, sizeof buf, client);
-        (void)smfi_setsymlist(ctx, SMFIM_CONNECT, buf);
-        snprintf(buf, sizeof buf, "i");
-        if (tls && !(proto & SMFIP_NOHELO))
-            add_macros(buf, sizeof buf, tls);
-        (void)smfi_setsymlist(ctx, SMFIM_HELO, buf);
-        snprintf(buf, sizeof buf, "i");
-        if (needs & SEALMILTER_NEED_AUTH_MACROS)
-            add_macros(buf, sizeof buf, auth_macros);
-        if (client && (proto & SMFIP_NOCONNECT))
-            add_macros(buf, sizeof buf, client);
-        if (tls && (proto & SMFIP_NOHELO))
-            add_macros(buf, sizeof buf, tls);
-        (void)smfi_setsymlist(ctx, SMFIM_ENVFROM, buf);
-        /* Later stages: the queue ID only. */
-        (void)smfi_setsymlist(ctx, SMFIM_ENVRCPT, qid_only);
-        (void)smfi_setsymlist(ctx, SMFIM_DATA, qid_only);
-        (void)smfi_setsymlist(ctx, SMFIM_EOH, qid_only);
-        (void)smfi_setsymlist(ctx, SMFIM_EOM, qid_only);
+        static const int stages[] = { SMFIM_CONNECT, SMFIM_HELO, SMFIM_ENVFROM, SMFIM_ENVRCPT,
+                                      SMFIM_DATA, SMFIM_EOH, SMFIM_EOM };
+        unsigned skipped = ((proto & SMFIP_NOCONNECT) ? SEALMILTER_NEED_CONNECT : 0u) |
+                           ((proto & SMFIP_NOHELO) ? SEALMILTER_NEED_HELO : 0u);
+        for (int st = SEALMILTER_STAGE_CONNECT; st <= SEALMILTER_STAGE_EOM; st++) {
+            const char *list = sealmilter_engine_macros(c->engine, st, skipped);
+            if (list != NULL)
+                (void)smfi_setsymlist(ctx, stages[st], (char *)list);
+        }
     }
     *pf0 = actions;
     *pf1 = proto;
@@ -392,7 +378,7 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
     struct conn *c = conn_get(ctx);
     if (c == NULL)
         return SMFIS_TEMPFAIL;
-    if (pass_macros(ctx, c, connect_macros) != 0)
+    if (pass_macros(ctx, c, SEALMILTER_STAGE_CONNECT) != 0)
         return fail(ctx, c, "connect macros");
     char addr[INET6_ADDRSTRLEN];
     format_addr(hostaddr, addr, sizeof addr);
@@ -409,7 +395,7 @@ static sfsistat cb_helo(SMFICTX *ctx, char *helo)
     struct conn *c = conn_get(ctx);
     if (c == NULL)
         return SMFIS_TEMPFAIL;
-    if (pass_macros(ctx, c, helo_macros) != 0)
+    if (pass_macros(ctx, c, SEALMILTER_STAGE_HELO) != 0)
         return fail(ctx, c, "helo macros");
     return connection_stage(ctx, c, sealmilter_session_helo(c->s, helo ? helo : ""));
 }
@@ -426,9 +412,7 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
     sealmilter_decision d = sealmilter_session_mail_from(c->s, argv && argv[0] ? argv[0] : "<>");
     /* Macros after mail_from (which starts a new message). The connect and HELO
      * ones too, in case those stages were negotiated away or are sent late. */
-    if (pass_macros(ctx, c, qid_macros) != 0 || pass_macros(ctx, c, auth_macros) != 0 ||
-        ((c->pflags & SMFIP_NOCONNECT) && pass_macros(ctx, c, connect_macros) != 0) ||
-        ((c->pflags & SMFIP_NOHELO) && pass_macros(ctx, c, helo_macros) != 0)) {
+    if (pass_macros(ctx, c, SEALMILTER_STAGE_MAIL) != 0) {
         if (noreply) { /* cannot refuse here: refuse the message later */
             logmsg(LOG_ERR, "%s: error: macros: %s", c->qid, sealmilter_session_errmsg(c->s));
             return SMFIS_NOREPLY;
@@ -485,7 +469,7 @@ static sfsistat cb_eoh(SMFICTX *ctx)
     struct conn *c = conn_get(ctx);
     if (c == NULL)
         return SMFIS_TEMPFAIL;
-    if (pass_macros(ctx, c, qid_macros) != 0)
+    if (pass_macros(ctx, c, SEALMILTER_STAGE_EOH) != 0)
         return fail(ctx, c, "eoh macros");
     sealmilter_decision d = sealmilter_session_end_of_headers(c->s);
     if (d == SEALMILTER_CONTINUE && c->pending != SEALMILTER_CONTINUE)
@@ -597,7 +581,7 @@ static sfsistat cb_eom(SMFICTX *ctx)
     struct conn *c = conn_get(ctx);
     if (c == NULL)
         return SMFIS_TEMPFAIL;
-    if (pass_macros(ctx, c, qid_macros) != 0)
+    if (pass_macros(ctx, c, SEALMILTER_STAGE_EOM) != 0)
         return fail(ctx, c, "eom macros");
     sealmilter_decision d = sealmilter_session_end_of_message(c->s);
     if ((d == SEALMILTER_CONTINUE || d == SEALMILTER_ACCEPT) && c->pending != SEALMILTER_CONTINUE)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SealPolicy
+@testable import SealEngine
 
 @Suite struct KeysSection {
     @Test func namesAndPathsLoadInOrder() throws {

@@ -1,5 +1,6 @@
 import Testing
 @testable import SealPolicy
+@testable import SealEngine
 
 @Suite struct YAMLSyntaxErrors {
     @Test func badIndentationNamesTheLine() {

@@ -1,5 +1,6 @@
 import Testing
 @testable import SealPolicy
+@testable import SealEngine
 
 @Suite struct AddressPatterns {
     static let table: [(pattern: String, address: String, expected: Bool)] = [

@@ -1,5 +1,6 @@
 import Testing
 @testable import SealPolicy
+@testable import SealEngine
 
 /// Bad policy files get a clear error, never a crash: thousands of mutants of valid
 /// policies (lines deleted, duplicated, re-indented, characters replaced, text cut

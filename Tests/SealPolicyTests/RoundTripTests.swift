@@ -1,6 +1,7 @@
 import SealDetect
 import Testing
 @testable import SealPolicy
+@testable import SealEngine
 
 let fullPolicy = """
     internal_domains: [example.com, "*.example.org"]
@@ -100,62 +101,66 @@ let fullPolicy = """
                                             "attachment", "size", "unscannable", "limits_exceeded"])
         for c in r.conditions {
             switch c {
-            case let .direction(d): #expect(d == [.inbound])
-            case let .sender(s): #expect(s == [AddressPattern("*@partner.example"), AddressPattern("example.net")])
-            case let .recipient(s): #expect(s == [AddressPattern("ceo@example.com")])
-            case let .header(name, m):
-                #expect(name == "X-Priority")
+            case let c as DirectionCondition: #expect(c.directions == [.inbound])
+            case let c as SenderCondition: #expect(c.patterns == [AddressPattern("*@partner.example"), AddressPattern("example.net")])
+            case let c as RecipientCondition: #expect(c.patterns == [AddressPattern("ceo@example.com")])
+            case let c as HeaderCondition:
+                let m = c.matcher
+                #expect(c.name == "X-Priority")
                 #expect(m.keywords == ["1"] && m.patterns == ["^1"])
                 #expect(m.matches("1 (Highest)") && !m.matches("3"))
-            case let .subject(m):
-                #expect(m.keywords == ["invoice"] && m.patterns == ["(?i)urgent.*payment"])
-                #expect(m.matches("URGENT: your Payment"))
-            case let .body(m): #expect(m.keywords == ["wire transfer"] && m.patterns.isEmpty)
-            case let .attachment(a):
-                #expect(a.names == ["*.exe", "invoice*.pdf"])
-                #expect(a.extensions == ["js", "vbs"])
-                #expect(a.mediaTypes == ["application/x-msdownload"])
-            case let .size(min, max):
-                #expect(min == 10 * 1024 * 1024 + 1)
-                #expect(max == 50 * 1024 * 1024 - 1)
-            case let .unscannable(set): #expect(set == UnscannableSet(kinds: [.zipEncrypted, .pdfEncrypted]))
-            case let .limitsExceeded(b): #expect(b == false)
+            case let c as SubjectCondition:
+                #expect(c.matcher.keywords == ["invoice"] && c.matcher.patterns == ["(?i)urgent.*payment"])
+                #expect(c.matcher.matches("URGENT: your Payment"))
+            case let c as BodyCondition: #expect(c.matcher.keywords == ["wire transfer"] && c.matcher.patterns.isEmpty)
+            case let c as AttachmentCondition:
+                #expect(c.matcher.names == ["*.exe", "invoice*.pdf"])
+                #expect(c.matcher.extensions == ["js", "vbs"])
+                #expect(c.matcher.mediaTypes == ["application/x-msdownload"])
+            case let c as SizeCondition:
+                #expect(c.min == 10 * 1024 * 1024 + 1)
+                #expect(c.max == 50 * 1024 * 1024 - 1)
+            case let c as UnscannableCondition: #expect(c.kinds == UnscannableSet(kinds: [.zipEncrypted, .pdfEncrypted]))
+            case let c as LimitsExceededCondition: #expect(c.value == false)
+            default: Issue.record("unexpected condition \(c.key)")
             }
         }
         #expect(r.exceptions.count == 2)
-        if case let .unscannable(set) = r.exceptions[1] {
-            #expect(set.kinds == UnscannableKind.allCases)
+        if let u = r.exceptions[1] as? UnscannableCondition {
+            #expect(u.kinds.kinds == UnscannableKind.allCases)
         } else { Issue.record("second exception is not unscannable") }
         #expect(r.actions.map(\.key) == ["add_header", "remove_attachments", "quarantine"])
-        if case let .addHeader(name, value) = r.actions[0] { #expect(name == "X-Note" && value == "text") }
-        if case let .removeAttachments(sel) = r.actions[1] { #expect(sel == nil) }
-        if case let .quarantine(reason) = r.actions[2] { #expect(reason == "reason") }
+        let h = r.actions[0] as? AddHeaderAction
+        #expect(h?.name == "X-Note" && h?.value == "text")
+        let ra = r.actions[1] as? RemoveAttachmentsAction
+        #expect(ra != nil && ra?.selector == nil)
+        #expect((r.actions[2] as? QuarantineAction)?.reason == "reason")
     }
 
     @Test func actionsAndReplies() throws {
         let rules = try Policy.parse(yaml: fullPolicy).rules
-        func only(_ i: Int) -> Action { rules[i].actions[0] }
-        guard case let .reject(r1) = only(1) else { Issue.record("rule 1"); return }
+        func only(_ i: Int) -> any Action { rules[i].actions[0] }
+        guard let r1 = (only(1) as? RejectAction)?.reply else { Issue.record("rule 1"); return }
         #expect(r1 == SMTPReply(code: "554", extendedCode: "5.7.0", text: "Go away"))
-        guard case let .tempfail(t) = only(2) else { Issue.record("rule 2"); return }
+        guard let t = (only(2) as? TempfailAction)?.reply else { Issue.record("rule 2"); return }
         #expect(t == SMTPReply(code: "451", extendedCode: "4.7.1", text: "Try later"))
-        guard case let .removeAttachments(sel?) = rules[2].actions[1] else { Issue.record("selector"); return }
+        guard let sel = (rules[2].actions[1] as? RemoveAttachmentsAction)?.selector else { Issue.record("selector"); return }
         #expect(sel.unscannable == UnscannableSet(.smimeEnveloped))
         #expect(sel.attachment?.names == ["*.iso"])
         #expect(sel.attachment?.extensions == ["img"])
         #expect(sel.attachment?.mediaTypes == ["application/*"])
-        guard case let .reject(r3) = only(3) else { Issue.record("rule 3"); return }
+        guard let r3 = (only(3) as? RejectAction)?.reply else { Issue.record("rule 3"); return }
         #expect(r3.code == "550" && r3.extendedCode == "5.7.1" && !r3.text.isEmpty)
-        guard case let .rejectRecipient(rr) = only(4) else { Issue.record("rule 4"); return }
+        guard let rr = (only(4) as? RejectRecipientAction)?.reply else { Issue.record("rule 4"); return }
         #expect(rr == SMTPReply(code: "550", extendedCode: "5.7.1", text: "No mail for this recipient"))
-        guard case .discard = only(5) else { Issue.record("rule 5"); return }
-        guard case let .addHeader(n, v) = rules[5].actions[1] else { Issue.record("rule 5 header"); return }
-        #expect(n == "X-Other" && v == "")
-        guard case let .tempfail(t2) = only(6) else { Issue.record("rule 6"); return }
+        guard only(5) is DiscardAction else { Issue.record("rule 5"); return }
+        guard let h5 = rules[5].actions[1] as? AddHeaderAction else { Issue.record("rule 5 header"); return }
+        #expect(h5.name == "X-Other" && h5.value == "")
+        guard let t2 = (only(6) as? TempfailAction)?.reply else { Issue.record("rule 6"); return }
         #expect(t2.code == "451" && t2.extendedCode == "4.7.1")
-        guard case let .rejectRecipient(rr2) = only(7) else { Issue.record("rule 7"); return }
+        guard let rr2 = (only(7) as? RejectRecipientAction)?.reply else { Issue.record("rule 7"); return }
         #expect(rr2.code == "550")
-        guard case let .quarantine(q) = only(8) else { Issue.record("rule 8"); return }
+        guard let q = (only(8) as? QuarantineAction)?.reason else { Issue.record("rule 8"); return }
         #expect(q.contains("hold"))
         #expect(rules[8].conditions.count == 2)
     }
@@ -193,17 +198,17 @@ let fullPolicy = """
 @Suite struct Stages {
     @Test func conditionStages() throws {
         let m = try TextMatcher(keywords: ["x"])
-        let table: [(Condition, Stage, Bool)] = [
-            (.direction([.inbound]), .rcpt, true),
-            (.sender([]), .mail, true),
-            (.recipient([]), .rcpt, true),
-            (.header(name: "X", m), .headers, false),
-            (.subject(m), .headers, false),
-            (.body(m), .body, false),
-            (.attachment(AttachmentMatcher()), .body, false),
-            (.size(min: 1, max: nil), .body, false),
-            (.unscannable([]), .body, false),
-            (.limitsExceeded(true), .body, false),
+        let table: [(any Condition, Stage, Bool)] = [
+            (DirectionCondition(directions: [.inbound]), .rcpt, true),
+            (SenderCondition(patterns: []), .mail, true),
+            (RecipientCondition(patterns: []), .rcpt, true),
+            (HeaderCondition(name: "X", matcher: m), .headers, false),
+            (SubjectCondition(matcher: m), .headers, false),
+            (BodyCondition(matcher: m), .body, false),
+            (AttachmentCondition(matcher: AttachmentMatcher()), .body, false),
+            (SizeCondition(min: 1, max: nil), .body, false),
+            (UnscannableCondition(kinds: []), .body, false),
+            (LimitsExceededCondition(value: true), .body, false),
         ]
         for (c, stage, envelope) in table {
             #expect(c.stage == stage, "\(c.key)")
@@ -214,18 +219,20 @@ let fullPolicy = """
 
     @Test func ruleStageIsTheLatestConditionOrException() throws {
         let m = try TextMatcher(keywords: ["x"])
-        let a = Rule(name: "a", conditions: [.sender([])], exceptions: [.subject(m)], actions: [.discard])
+        let a = Rule(name: "a", conditions: [SenderCondition(patterns: [])], exceptions: [SubjectCondition(matcher: m)],
+                     actions: [DiscardAction()])
         #expect(a.stage == .headers)
-        let b = Rule(name: "b", conditions: [.body(m), .sender([])], actions: [.addHeader(name: "X", value: "y")])
+        let b = Rule(name: "b", conditions: [BodyCondition(matcher: m), SenderCondition(patterns: [])],
+                     actions: [AddHeaderAction(name: "X", value: "y")])
         #expect(b.stage == .body)
-        let c = Rule(name: "c", conditions: [.subject(m)], actions: [.removeAttachments(nil), .quarantine("q")])
+        let c = Rule(name: "c", conditions: [SubjectCondition(matcher: m)],
+                     actions: [RemoveAttachmentsAction(selector: nil), QuarantineAction(reason: "q")])
         #expect(c.stage == .headers)
-        let d = Rule(name: "d", conditions: [], actions: [.discard])
+        let d = Rule(name: "d", conditions: [], actions: [DiscardAction()])
         #expect(d.stage == .mail)
-        let e = Rule(name: "e", conditions: [.sender([])],
-                     actions: [.rejectRecipient(SMTPReply(code: "550", extendedCode: "5.7.1", text: "x"))])
+        let e = Rule(name: "e", conditions: [SenderCondition(patterns: [])],
+                     actions: [RejectRecipientAction(reply: SMTPReply(code: "550", extendedCode: "5.7.1", text: "x"))])
         #expect(e.stage == .rcpt)
     }
 }
-
 import Foundation

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SealPolicy
+@testable import SealEngine
 
 /// packaging/sealmilter.yaml, found from this file's path.
 let samplePath: String = {
@@ -47,7 +48,8 @@ let samplePath: String = {
                                "reject_recipient", "remove_attachments"])
         // Both forms of remove_attachments are shown.
         let removals = p.rules.flatMap(\.actions).compactMap { a -> PartSelector?? in
-            if case let .removeAttachments(s) = a { return .some(s) } else { return nil }
+            guard let r = a as? RemoveAttachmentsAction else { return nil }
+            return .some(r.selector)
         }
         #expect(removals.contains { $0 == nil } && removals.contains { $0 != nil })
         #expect(p.rules.contains { $0.stop })

@@ -1,5 +1,6 @@
 import Testing
 @testable import SealPolicy
+@testable import SealEngine
 
 /// The first error of `yaml`, or nil when it loads.
 func firstError(_ yaml: String) -> PolicyError? {

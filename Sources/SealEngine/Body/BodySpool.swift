@@ -1,31 +1,33 @@
 import Glibc
 
-/// The message body as it arrived, kept so that an action can rewrite it: in
-/// memory up to a limit, then in a private temporary file (mode 0600, unlinked as
-/// soon as it is created, so it is removed on every path, crashes included).
-final class BodySpool {
+/// A body kept so that it can be read again: the message body as it arrived (so
+/// that an action can rewrite it), or a transform's output. In memory up to a
+/// limit, then in a private temporary file (mode 0600, unlinked as soon as it is
+/// created, so it is removed on every path, crashes included).
+public final class BodySpool {
     private let memoryLimit: Int
     private let directory: String
     private var memory: [UInt8] = []
     private var fd: Int32 = -1
-    private(set) var size: Int64 = 0
-    private(set) var error: String?
+    public private(set) var size: Int64 = 0
+    /// Why the spool is unusable, if it is.
+    public private(set) var error: String?
 
-    init(memoryLimit: Int, directory: String) {
+    public init(memoryLimit: Int, directory: String) {
         self.memoryLimit = memoryLimit
         self.directory = directory
     }
 
     deinit { if fd >= 0 { close(fd) } }
 
-    var isOnDisk: Bool { fd >= 0 }
+    public var isOnDisk: Bool { fd >= 0 }
 
     /// Marks the spool unusable (the rewrite then fails closed) with this reason.
-    func fail(_ reason: String) {
+    public func fail(_ reason: String) {
         if error == nil { error = reason }
     }
 
-    func append(_ chunk: UnsafeRawBufferPointer) {
+    public func append(_ chunk: UnsafeRawBufferPointer) {
         guard error == nil, chunk.count > 0 else { return }
         if fd < 0 && memory.count + chunk.count <= memoryLimit {
             memory.append(contentsOf: chunk)
@@ -72,7 +74,7 @@ final class BodySpool {
     }
 
     /// Reads up to `count` bytes at `offset` into `buffer`; returns the bytes read.
-    func read(at offset: Int64, count: Int, into buffer: UnsafeMutableRawPointer) throws -> Int {
+    public func read(at offset: Int64, count: Int, into buffer: UnsafeMutableRawPointer) throws -> Int {
         if fd < 0 {
             let start = Int(offset)
             let n = max(0, min(count, memory.count - start))
@@ -87,7 +89,7 @@ final class BodySpool {
     }
 
     /// The first bytes, for sniffing line ends.
-    func prefix(_ n: Int) -> [UInt8] {
+    public func prefix(_ n: Int) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: n)
         let k = (try? out.withUnsafeMutableBytes { try read(at: 0, count: n, into: $0.baseAddress!) }) ?? 0
         out.removeLast(n - k)
@@ -95,15 +97,17 @@ final class BodySpool {
     }
 }
 
-struct SpoolError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
+/// A spool or body stream that cannot be read or written.
+public struct SpoolError: Error, CustomStringConvertible {
+    public var message: String
+    public init(message: String) { self.message = message }
+    public var description: String { message }
 }
 
 /// A body produced as a stream: copies of spool ranges and inserted bytes, read in
 /// chunks, never materialised whole.
-final class BodyStream {
-    enum Segment {
+public final class SpoolSegments: BodySource {
+    public enum Segment {
         case copy(from: Int64, to: Int64)
         case insert([UInt8])
     }
@@ -113,13 +117,14 @@ final class BodyStream {
     private var position: Int64 = 0
     private let chunkSize = 64 * 1024
 
-    init(spool: BodySpool, segments: [Segment]) {
+    public init(spool: BodySpool, segments: [Segment]) {
         self.spool = spool
         self.segments = segments
     }
 
     /// The next chunk, or nil at the end.
-    func next() throws -> [UInt8]? {
+    public func next() throws -> [UInt8]? {
+        if let e = spool.error { throw SpoolError(message: e) }
         while index < segments.count {
             switch segments[index] {
             case .insert(let bytes):
@@ -139,4 +144,9 @@ final class BodyStream {
         }
         return nil
     }
+}
+
+extension BodySpool {
+    /// The whole spool as a stream.
+    public func reader() -> SpoolSegments { SpoolSegments(spool: self, segments: [.copy(from: 0, to: size)]) }
 }

@@ -1,0 +1,133 @@
+import SealPolicy
+import SealDetect
+import SealMIME
+
+/// The facts of one message that rules look at, gathered as it streams by: the
+/// envelope, the top-level header fields, the part tree with each part's labels
+/// and unscannable kinds, and the decoded text of text parts when a condition reads
+/// it (up to the inspection limit). It is the MIME parser's handler; it keeps only
+/// what the rules need and decides nothing.
+public final class MessageFacts: MIMEHandler {
+    /// The envelope sender, without angle brackets ("" for the null sender).
+    public let sender: String
+    /// The accepted envelope recipients, without angle brackets.
+    public internal(set) var recipients: [String] = []
+    /// Top-level header fields (up to `limits.max_headers`), as received.
+    public private(set) var headers: [(name: String, value: String)] = []
+    private var headerBytes: Int64 = 0
+    /// Forged `X-Sealmilter-*` fields: name as received, 1-based index among fields of that name.
+    public private(set) var forged: [(name: String, index: Int)] = []
+    private var nameCounts: [String: Int] = [:]
+
+    /// The parser and its part tree (``MIMEParser/parts``).
+    public internal(set) var parser: MIMEParser!
+    /// The policy's settings.
+    public let settings: PolicySettings
+    /// The connection's MTA macros (names without braces), as received so far.
+    public internal(set) var macros: [String: String]
+
+    /// Unscannable kinds found anywhere in the message.
+    public private(set) var unscannable: UnscannableSet = []
+    /// Unscannable kinds per part index.
+    public private(set) var partKinds: [Int: UnscannableSet] = [:]
+    private var sniffers: [Int: ContentSniffer] = [:]
+    private var texts: [Int: [UInt8]] = [:]
+    private let collectText: Bool
+    private let inspectLimit: Int
+    /// When rule evaluation must stop (the CPU budget); checked by long conditions.
+    let budget: CPUBudget
+
+    init(sender: String, settings: PolicySettings, macros: [String: String], collectText: Bool,
+         decodeAll: Bool, budget: CPUBudget) {
+        self.sender = sender
+        self.settings = settings
+        self.macros = macros
+        self.collectText = collectText
+        self.inspectLimit = settings.limits.maxInspectBytes
+        self.budget = budget
+        self.parser = MIMEParser(limits: settings.limits, decodeAll: decodeAll, handler: self)
+    }
+
+    /// Whether a parser limit was exceeded (content past it was not inspected).
+    public var limitsExceeded: Bool { !parser.exceeded.isEmpty }
+    /// Header and body bytes so far.
+    public var size: Int64 { headerBytes + parser.bodySize }
+
+    /// The direction of the message to `recipient` (nil: relayed between outside domains).
+    public func direction(of recipient: String) -> Direction? {
+        settings.direction(sender: sender, recipient: recipient)
+    }
+
+    /// Header fields called `name` (case-insensitive), values decoded (RFC 2047).
+    public func headerValues(_ name: String) -> [String] {
+        let lower = name.lowercased()
+        return headers.filter { $0.name.lowercased() == lower }.map { decodeEncodedWords(Array($0.value.utf8)) }
+    }
+
+    /// The decoded text of each text part kept for text conditions, in part order,
+    /// converted from its charset; stops early (nil element never) when the CPU
+    /// budget is spent.
+    public func textParts() -> [String] {
+        var out: [String] = []
+        for i in texts.keys.sorted() {
+            if budget.spent { break }
+            out.append(Charset.decode(texts[i]!, charset: parser.parts[i].contentType.parameters["charset"]))
+        }
+        return out
+    }
+
+    // MARK: Headers
+
+    func recordHeader(name: String, value: String) {
+        let lower = name.lowercased()
+        nameCounts[lower, default: 0] += 1
+        headerBytes += Int64(name.utf8.count + value.utf8.count + 4)
+        if lower.hasPrefix("x-sealmilter-") || lower == "x-sealmilter" {
+            forged.append((name, nameCounts[lower]!))
+            return
+        }
+        if headers.count < settings.limits.maxHeaders { headers.append((name, value)) }
+        unscannable.formUnion(Detector.kinds(fromMessageHeader: name, value: value))
+    }
+
+    public func topLevelHeader(name: String, value: String) {
+        recordHeader(name: name, value: value)
+    }
+
+    // MARK: Parser events
+
+    public func partBegan(_ parser: MIMEParser, index: Int) -> Bool {
+        let part = parser.parts[index]
+        let label = PartLabel(mediaType: part.contentType.mediaType, parameters: part.contentType.parameters, filename: part.filename)
+        let kinds = Detector.kinds(fromLabel: label)
+        if !kinds.isEmpty { partKinds[index, default: []].formUnion(kinds); unscannable.formUnion(kinds) }
+        guard part.isLeaf else { return false }
+        let sniffer = ContentSniffer(label: label, maxBytes: inspectLimit)
+        let wantText = collectText && label.isText
+        if sniffer.wantsMore { sniffers[index] = sniffer }
+        if wantText { texts[index] = [] }
+        return sniffer.wantsMore || wantText
+    }
+
+    public func partData(_ parser: MIMEParser, index: Int, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        var more = false
+        if sniffers[index] != nil {
+            sniffers[index]!.feed(bytes)   // in place: a sniffer is ~2 KiB inline
+            more = sniffers[index]!.wantsMore
+        }
+        if texts[index] != nil {
+            texts[index]!.append(contentsOf: bytes)
+            more = true
+        }
+        return more
+    }
+
+    public func partEnded(_ parser: MIMEParser, index: Int) {
+        if var s = sniffers.removeValue(forKey: index) {
+            s.finish()
+            if !s.found.isEmpty { partKinds[index, default: []].formUnion(s.found); unscannable.formUnion(s.found) }
+        }
+    }
+
+    public func limitExceeded(_ parser: MIMEParser, _ kind: LimitKind) {}
+}

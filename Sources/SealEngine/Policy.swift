@@ -1,0 +1,80 @@
+import SealPolicy
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A loaded, validated policy: the global settings and the ordered rules, whose
+/// conditions and actions come from a ``Registry``.
+public struct Policy: Sendable {
+    public var settings: PolicySettings
+    public var rules: [Rule]
+
+    public init(settings: PolicySettings = PolicySettings(), rules: [Rule] = []) {
+        self.settings = settings; self.rules = rules
+    }
+
+    public var internalDomains: [DomainPattern] { settings.internalDomains }
+    public var flagUnscannable: Bool { settings.flagUnscannable }
+    public var limits: Limits { settings.limits }
+    public var spool: SpoolSettings { settings.spool }
+    public var milter: MilterSettings { settings.milter }
+    public var evaluation: EvaluationSettings { settings.evaluation }
+    public var keys: [KeyFile] { settings.keys }
+    public var source: String { settings.source }
+
+    /// The stages at which some rule of the policy is evaluated.
+    public var stages: Set<Stage> { Set(rules.map(\.stage)) }
+
+    public func direction(sender: String, recipient: String) -> Direction? {
+        settings.direction(sender: sender, recipient: recipient)
+    }
+
+    /// What is wrong with the key files on this machine (see ``PolicySettings/keyFileProblems(owner:)``).
+    public func keyFileProblems(owner: uid_t? = nil) -> [PolicyError] { settings.keyFileProblems(owner: owner) }
+
+    /// What is wrong on this machine with the files the policy names (key files,
+    /// the spool directory), one error each, in policy order; empty when all is well.
+    public func fileProblems(owner: uid_t? = nil) -> [PolicyError] {
+        settings.keyFileProblems(owner: owner) + settings.spoolProblems(owner: owner)
+    }
+}
+
+extension Policy {
+    /// Loads and validates a policy file.
+    public static func load(path: String, registry: Registry = .builtin) throws(PolicyError) -> Policy {
+        let text = try PolicyReader.readFile(path: path)
+        return try parse(yaml: text, file: path, registry: registry)
+    }
+
+    /// Parses and validates policy text. `file` names it in errors.
+    /// Throws the first error in file order; ``diagnose(yaml:file:registry:)`` lists them all.
+    public static func parse(yaml: String, file: String = "<policy>", registry: Registry = .builtin) throws(PolicyError) -> Policy {
+        let (policy, errors) = read(yaml: yaml, file: file, registry: registry)
+        if let first = errors.first { throw first }
+        guard let policy else { throw PolicyError(file: file, message: "the policy could not be read") }
+        return policy
+    }
+
+    /// Every problem of the policy text, in file order (empty when it is valid).
+    /// For `sealctl check-config`, which reports them all like a compiler.
+    public static func diagnose(yaml: String, file: String = "<policy>", registry: Registry = .builtin) -> [PolicyError] {
+        read(yaml: yaml, file: file, registry: registry).1
+    }
+
+    /// Every problem of the policy file, in file order (empty when it is valid).
+    public static func diagnose(path: String, registry: Registry = .builtin) -> [PolicyError] {
+        do {
+            return diagnose(yaml: try PolicyReader.readFile(path: path), file: path, registry: registry)
+        } catch {
+            return [error]
+        }
+    }
+
+    static func read(yaml: String, file: String, registry: Registry) -> (Policy?, [PolicyError]) {
+        var rules: [Rule] = []
+        let section = RuleLoader.section(registry) { rules = $0 }
+        let (settings, errors) = PolicyReader.read(yaml: yaml, file: file, sections: [section])
+        guard let settings, errors.isEmpty else { return (nil, errors) }
+        return (Policy(settings: settings, rules: rules), [])
+    }
+}

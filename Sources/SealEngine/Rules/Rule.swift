@@ -1,0 +1,39 @@
+/// One rule: all conditions must hold, no exception may hold; then the actions apply.
+public struct Rule: Sendable {
+    public var name: String
+    public var conditions: [any Condition]
+    public var exceptions: [any Condition]
+    public var actions: [any Action]
+    public var stop: Bool
+    /// Line of the rule in the policy file.
+    public var line: Int
+
+    public init(name: String, conditions: [any Condition], exceptions: [any Condition] = [],
+                actions: [any Action], stop: Bool = false, line: Int = 0) {
+        self.name = name; self.conditions = conditions; self.exceptions = exceptions
+        self.actions = actions; self.stop = stop; self.line = line
+    }
+
+    /// The stage at which the rule is evaluated: the latest stage of its conditions and
+    /// exceptions, and at least MAIL (a rule without conditions is decided at MAIL).
+    /// A rule with a per-recipient action (`reject_recipient`) is evaluated at RCPT,
+    /// once per recipient (its conditions are envelope-only, so this is also their
+    /// stage). Actions do not move the stage: `add_header`, `quarantine` and body
+    /// changes are decided here and applied at the end of the message.
+    public var stage: Stage {
+        var s = Stage.mail
+        for c in conditions where c.stage > s { s = c.stage }
+        for c in exceptions where c.stage > s { s = c.stage }
+        if isPerRecipient && s < .rcpt { s = .rcpt }
+        return s
+    }
+
+    /// Whether the rule is decided per recipient at RCPT (has a per-recipient action).
+    public var isPerRecipient: Bool { actions.contains { $0.isPerRecipient } }
+
+    /// Whether some action may change the body.
+    public var changesBody: Bool { actions.contains { $0.bodyPhase != nil } }
+
+    /// Whether a condition or exception reads the decoded text of text parts.
+    public var readsText: Bool { (conditions + exceptions).contains { $0.readsText } }
+}
