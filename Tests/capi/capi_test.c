@@ -133,6 +133,13 @@ static void test_engine(sealmilter_engine *e, const char *policy)
     check((mods & SEALMILTER_MOD_ADDHDRS) != 0, "modifications include ADDHDRS (add_header) 0x%x", mods);
     check((mods & SEALMILTER_MOD_CHGHDRS) != 0, "modifications include CHGHDRS (header deletion) 0x%x", mods);
     check((mods & SEALMILTER_MOD_QUARANTINE) == 0, "no QUARANTINE without a quarantine rule 0x%x", mods);
+    /* The engine's macro lists: the queue ID alone at every stage for this policy. */
+    for (int st = SEALMILTER_STAGE_CONNECT; st <= SEALMILTER_STAGE_EOM; st++)
+        check(streq(sealmilter_engine_macros(e, st, 0), "i"), "macros at stage %d: \"%s\"", st,
+              sealmilter_engine_macros(e, st, 0) ? sealmilter_engine_macros(e, st, 0) : "(null)");
+    check(sealmilter_engine_macros(e, 7, 0) == NULL, "macros at an unknown stage: NULL");
+    check(sealmilter_engine_macros(e, -1, 0) == NULL, "macros at stage -1: NULL");
+    check(sealmilter_engine_macros(NULL, 0, 0) == NULL, "macros of a NULL engine: NULL");
 }
 
 static void test_message(sealmilter_engine *e)
@@ -493,6 +500,22 @@ static void test_keys(void)
     unsigned macro_bits = SEALMILTER_NEED_CLIENT_MACROS | SEALMILTER_NEED_TLS_MACROS | SEALMILTER_NEED_AUTH_MACROS;
     check((sealmilter_engine_needs(e) & macro_bits) == macro_bits,
           "milter.macros: all -> needs CLIENT, TLS and AUTH macros (0x%x)", sealmilter_engine_needs(e));
+    /* ... and the engine lists them at the stage that has them, or at MAIL when
+     * that stage is not delivered. */
+    const char *m_connect = sealmilter_engine_macros(e, SEALMILTER_STAGE_CONNECT, 0);
+    const char *m_helo = sealmilter_engine_macros(e, SEALMILTER_STAGE_HELO, 0);
+    const char *m_mail = sealmilter_engine_macros(e, SEALMILTER_STAGE_MAIL, 0);
+    const char *m_mail_skip = sealmilter_engine_macros(e, SEALMILTER_STAGE_MAIL,
+                                                       SEALMILTER_NEED_CONNECT | SEALMILTER_NEED_HELO);
+    const char *m_eom = sealmilter_engine_macros(e, SEALMILTER_STAGE_EOM, SEALMILTER_NEED_CONNECT);
+    check(streq(m_connect, "i {client_addr} {daemon_name}"), "macros at CONNECT: \"%s\"", m_connect ? m_connect : "(null)");
+    check(streq(m_helo, "i {tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer}"),
+          "macros at HELO: \"%s\"", m_helo ? m_helo : "(null)");
+    check(streq(m_mail, "i {auth_authen}"), "macros at MAIL: \"%s\"", m_mail ? m_mail : "(null)");
+    check(contains(m_mail_skip, "{client_addr}") && contains(m_mail_skip, "{tls_version}") &&
+              contains(m_mail_skip, "{auth_authen}") && m_mail_skip[0] == 'i',
+          "macros at MAIL with CONNECT and HELO skipped: \"%s\"", m_mail_skip ? m_mail_skip : "(null)");
+    check(streq(m_eom, "i"), "macros at EOM: \"%s\"", m_eom ? m_eom : "(null)");
     sealmilter_free(err);
     err = NULL;
 

@@ -65,16 +65,19 @@ public final class MessageFacts: MIMEHandler {
     }
 
     /// The decoded text of each text part kept for text conditions, in part order,
-    /// converted from its charset; stops early (nil element never) when the CPU
-    /// budget is spent.
+    /// converted from its charset once (conditions of many rules read it); stops
+    /// early when the CPU budget is spent.
     public func textParts() -> [String] {
-        var out: [String] = []
-        for i in texts.keys.sorted() {
+        if let decodedTexts, decodedTexts.count == texts.count { return decodedTexts }
+        var out = decodedTexts ?? []
+        for i in texts.keys.sorted().dropFirst(out.count) {
             if budget.spent { break }
             out.append(Charset.decode(texts[i]!, charset: parser.parts[i].contentType.parameters["charset"]))
         }
+        decodedTexts = out
         return out
     }
+    private var decodedTexts: [String]? = nil
 
     // MARK: Headers
 
