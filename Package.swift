@@ -4,10 +4,13 @@ import PackageDescription
 // Module map (one capability per module):
 //   SealMIME        streaming MIME parser and transfer decoders (no dependencies)
 //   SealDetect      unscannable-content detection (labels and decoded bytes)
-//   SealPolicy      the YAML policy: model, loader, validation, matchers
-//   SealEngine      per-message engine: stages, verdicts, actions, body spool/rewrite
+//   SealPolicy      the policy file: YAML reader core, settings, shared value readers, matchers
+//   SealEngine      per-message engine: Action/Condition protocols and the built-in ones,
+//                   rule loader and runner, message facts, body pipeline, session
+//                   (docs/architecture.md says where each piece lives)
 //   SealMetrics     process-wide Prometheus metrics (swift-prometheus)
-//   SealmilterCAPI  the C-exported interface declared in include/sealmilter.h
+//   SealmilterCAPI  the C-exported interface declared in include/sealmilter.h, and the
+//                   composition root that registers feature modules' actions and conditions
 //   CLibMilter      system-library target for Debian's libmilter
 //   sealmilter      the libmilter daemon (C, talks to the engine only through sealmilter.h)
 //   sealctl         command-line tool: check-config, scan
