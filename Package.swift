@@ -52,9 +52,11 @@ let package = Package(
             "SealEngine", "SealmilterCAPI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sealbench", dependencies: ["SealEngine", "SealMIME"]),
+        // Shared by the test targets: the seeded random generator.
+        .target(name: "SealTestSupport", path: "Tests/SealTestSupport"),
         .testTarget(name: "SealMIMETests", dependencies: ["SealMIME"]),
         .testTarget(name: "SealDetectTests", dependencies: ["SealDetect"]),
-        .testTarget(name: "SealPolicyTests", dependencies: ["SealPolicy", "SealEngine"]),
-        .testTarget(name: "SealEngineTests", dependencies: ["SealEngine", "SealMetrics"]),
+        .testTarget(name: "SealPolicyTests", dependencies: ["SealPolicy", "SealEngine", "SealTestSupport"]),
+        .testTarget(name: "SealEngineTests", dependencies: ["SealEngine", "SealMetrics", "SealTestSupport"]),
     ]
 )

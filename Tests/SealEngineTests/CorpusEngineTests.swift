@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import SealEngine
+import SealTestSupport
 import SealPolicy
 
 /// The whole engine on the shared corpus of real messages, with a policy that
@@ -176,14 +177,8 @@ import SealPolicy
     @Test func mutantsGiveTheSameResultInEveryChunking() throws {
         let engine = Engine(policy: try Policy.parse(yaml: Self.policy, file: "corpus.yaml"))
         let messages = try Self.files.map { [UInt8](try Data(contentsOf: Self.corpus.appendingPathComponent($0))) }
-        var state: UInt64 = 0x5EA1_2026_1128
-        func next() -> Int {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return Int(truncatingIfNeeded: (z ^ (z >> 31)) >> 1)
-        }
+        var rng = SplitMix(seed: 0x5EA1_2026_1128)
+        func next() -> Int { Int(truncatingIfNeeded: rng.next() >> 1) }
         let tokens: [[UInt8]] = ["--", "\r\n", "\n", ":", " ", "\t", "=", "=\r\n", "Content-Type: multipart/mixed; boundary=b\n",
                                  "--b\n", "--b--\n", "Content-Transfer-Encoding: base64\n", "filename=\"x.zip\"", "\u{0}", "\u{FF}"]
             .map { Array($0.utf8) }
