@@ -1,5 +1,7 @@
 import ArgumentParser
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import SealEngine
 import SealPolicy
 import SealmilterCAPI
@@ -23,8 +25,8 @@ struct Sealctl: ParsableCommand {
         } catch {
             let code = exitCode(for: error)
             if code == .success { exit(withError: error) }   // --help, --version
-            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-            Foundation.exit(2)
+            printError(fullMessage(for: error))
+            Glibc.exit(2)
         }
         do {
             var c = command
@@ -51,13 +53,13 @@ struct CheckConfig: ParsableCommand {
         var owner: uid_t? = nil
         if let user {
             guard let pw = getpwnam(user) else {
-                FileHandle.standardError.write(Data("sealctl: unknown user \(user)\n".utf8))
+                printError("sealctl: unknown user \(user)")
                 throw ExitCode(2)
             }
             owner = pw.pointee.pw_uid
         }
         func fail(_ errors: [PolicyError]) -> ExitCode {
-            for e in errors { FileHandle.standardError.write(Data((e.description + "\n").utf8)) }
+            for e in errors { printError(e.description) }
             return ExitCode(1)
         }
         let errors = Policy.diagnose(path: file, registry: Composition.registry)
@@ -90,29 +92,31 @@ struct Scan: ParsableCommand {
         do {
             engine = try policy.map { try Engine(policyPath: $0, registry: Composition.registry) } ?? Engine(policy: Policy())
         } catch {
-            FileHandle.standardError.write(Data("sealctl: \(error)\n".utf8))
+            printError("sealctl: \(error)")
             throw ExitCode(1)
         }
-        let fh: FileHandle
-        if message == "-" { fh = .standardInput } else {
-            guard let h = FileHandle(forReadingAtPath: message) else {
-                FileHandle.standardError.write(Data("sealctl: cannot read \(message)\n".utf8))
+        let fd: Int32
+        if message == "-" { fd = 0 } else {
+            fd = open(message, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else {
+                printError("sealctl: cannot read \(message): " + String(cString: strerror(errno)))
                 throw ExitCode(1)
             }
-            fh = h
         }
+        defer { if fd > 0 { close(fd) } }
         let s = Session(engine: engine, decodeAll: true)
         var d = s.mailFrom(from)
         for r in to where d == .continue { _ = s.rcpt(r) }
-        while d == .continue || d == .accept {
-            let chunk: Data
-            do { chunk = try fh.read(upToCount: 64 * 1024) ?? Data() } catch {
-                FileHandle.standardError.write(Data("sealctl: cannot read \(message): \(error)\n".utf8))
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while d == .continue {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                printError("sealctl: cannot read \(message): " + String(cString: strerror(errno)))
                 throw ExitCode(1)
             }
-            if chunk.isEmpty { break }
-            d = chunk.withUnsafeBytes { s.raw($0) }
-            if d != .continue { break }
+            if n == 0 { break }
+            d = buffer.withUnsafeBytes { s.raw(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
         }
         if d == .continue { d = s.endOfMessage() }
         if json {
@@ -120,5 +124,18 @@ struct Scan: ParsableCommand {
             return
         }
         if let r = s.report { print(r.text, terminator: "") }
+    }
+}
+
+/// One line on standard error.
+func printError(_ line: String) {
+    var text = line + "\n"
+    text.withUTF8 { b in
+        var off = 0
+        while off < b.count {
+            let n = write(2, b.baseAddress! + off, b.count - off)
+            if n <= 0 { if n < 0 && errno == EINTR { continue }; return }
+            off += n
+        }
     }
 }
