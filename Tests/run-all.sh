@@ -20,7 +20,7 @@ step() {
     else failed=$((failed + 1)); summary+=("FAILED   $name ($((SECONDS - t0)) s)"); fi
 }
 
-step build      swift build --build-tests
+step build      bash -c 'swift build --build-tests && Sources/build-programs.sh .build/debug'
 step unit       swift test --skip-build
 step corpus     Tests/corpus/compare-gmime.sh .build/debug/sealctl
 step capi       Tests/capi/run.sh .build/debug

@@ -4,35 +4,49 @@ import Glibc
 #endif
 import SealEngine
 import SealPolicy
-import SealmilterCAPI
 
-/// `sealctl`: offline tools around the Sealmilter engine.
-@main
-struct Sealctl: ParsableCommand {
-    static let configuration = CommandConfiguration(
+/// `sealctl`: offline tools around the Sealmilter engine. The `sealctl` program is
+/// a C host of libsealmilter (one copy of the engine in the package): its `main`
+/// calls `sealmilter_ctl_main`, which runs ``Sealctl/run(arguments:registry:)``.
+public struct Sealctl: ParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "sealctl",
         abstract: "Check Sealmilter policies and scan messages offline with the same engine as the milter.",
         version: "0.1.0",
         subcommands: [CheckConfig.self, Scan.self]
     )
 
-    /// Exit status: what the command says (0 scanned/valid, 1 unreadable/invalid);
-    /// 2 on a usage error (ArgumentParser's own default would be 64).
-    static func main() {
+    public init() {}
+
+    /// The registry of actions and conditions policies are loaded with (set by the
+    /// composition root before running).
+    nonisolated(unsafe) static var registry: Registry = .builtin
+
+    /// Runs the command line `arguments` (without the program name) and returns
+    /// the exit status: what the command says (0 scanned/valid, 1 unreadable/
+    /// invalid); 2 on a usage error (ArgumentParser's own default would be 64).
+    public static func run(arguments: [String], registry: Registry) -> Int32 {
+        self.registry = registry
         let command: ParsableCommand
         do {
-            command = try parseAsRoot()
+            command = try parseAsRoot(arguments)
         } catch {
             let code = exitCode(for: error)
-            if code == .success { exit(withError: error) }   // --help, --version
+            if code == .success {   // --help, --version
+                print(fullMessage(for: error))
+                return 0
+            }
             printError(fullMessage(for: error))
-            Glibc.exit(2)
+            return 2
         }
         do {
             var c = command
             try c.run()
+            return 0
         } catch {
-            exit(withError: error)
+            let message = fullMessage(for: error)
+            if !message.isEmpty { printError(message) }
+            return exitCode(for: error).rawValue
         }
     }
 }
@@ -62,10 +76,10 @@ struct CheckConfig: ParsableCommand {
             for e in errors { printError(e.description) }
             return ExitCode(1)
         }
-        let errors = Policy.diagnose(path: file, registry: Composition.registry)
+        let errors = Policy.diagnose(path: file, registry: Sealctl.registry)
         if !errors.isEmpty { throw fail(errors) }
         let p: Policy
-        do { p = try Policy.load(path: file, registry: Composition.registry) } catch { throw fail([error]) }
+        do { p = try Policy.load(path: file, registry: Sealctl.registry) } catch { throw fail([error]) }
         let keyProblems = p.fileProblems(owner: owner)
         if !keyProblems.isEmpty { throw fail(keyProblems) }
         print("\(file): OK (\(p.rules.count) rule\(p.rules.count == 1 ? "" : "s"))")
@@ -90,7 +104,7 @@ struct Scan: ParsableCommand {
     func run() throws {
         let engine: Engine
         do {
-            engine = try policy.map { try Engine(policyPath: $0, registry: Composition.registry) } ?? Engine(policy: Policy())
+            engine = try policy.map { try Engine(policyPath: $0, registry: Sealctl.registry) } ?? Engine(policy: Policy())
         } catch {
             printError("sealctl: \(error)")
             throw ExitCode(1)
