@@ -2,8 +2,8 @@
 # Tests/run-all.sh — the whole Sealmilter test suite, one step after another:
 # build, unit tests (swift test), the corpus comparison with GMime, the C interface
 # from C, the 1 GB streaming memory bound, the end-to-end tests behind a real
-# private Postfix and behind a private Sendmail, miltertest, short fuzz runs (MIME parser, detectors), and the
-# Debian package install test.
+# private Postfix and a private Sendmail, miltertest, short fuzz runs (MIME
+# parser, detectors), and the Debian package install test.
 # Needs root (Postfix instances, package install); run .ci/setup first.
 # Each step prints its own results; the last line counts the steps:
 # "N passed, M failed". Exit status 0 only when every step passed.

@@ -20,6 +20,7 @@ PY=${PYTHON:-python3}
 E2E=$HERE/../e2e/e2e.py
 
 . "$HERE/sendmail-harness.sh"
+. "$HERE/../e2e/e2e-lib.sh" # send, tok, data_reply, simple_msg, make_material
 
 PASS=0; FAIL=0
 ok() { PASS=$((PASS + 1)); echo "ok - $1"; }
@@ -44,6 +45,7 @@ trap 'exit 130' INT TERM
 
 smh_init || bail "work directory or certificates"
 W=$SMH_DIR
+E2E_SMTP_PORT=$SMH_SMTP_PORT
 mkdir -p "$W/msgs" "$W/out"
 POLICY=$W/policy.yaml
 cp "$POLICY_SRC" "$POLICY"
@@ -79,18 +81,6 @@ stop_daemon() {
     fi
 }
 
-# send NAME SWAKS-ARGS... — as in Tests/e2e/run.sh: swaks against the instance,
-# output in $W/out/NAME; a data file is handed over without its last newline.
-send() {
-    local name=$1 a args=(); shift
-    for a in "$@"; do
-        if [[ "$a" == @* ]]; then head -c -1 "${a#@}" > "$W/out/$name.data"; a="@$W/out/$name.data"; fi
-        args+=("$a")
-    done
-    set -- "${args[@]}"
-    swaks --server 127.0.0.1 --port "$SMH_SMTP_PORT" --ehlo client.e2e.test --timeout 30 \
-        "$@" >"$W/out/$name" 2>&1
-}
 # Sendmail: "250 2.0.0 6AU7ZMg7029116 Message accepted for delivery"
 queued_id() { sed -n 's/^<[-~]  *250 2\.0\.0 \([0-9A-Za-z]*\) Message accepted.*/\1/p' "$W/out/$1" | tail -1; }
 # delivered NAME TOKEN — waits until message NAME left the queue and reached the
@@ -110,10 +100,8 @@ delivered() {
     pfh_sink_message "$f" > "$W/msgs/$name.delivered"
     DELIVERED=$W/msgs/$name.delivered
 }
-tok() { echo "e2e-$1-$$-$RANDOM$RANDOM"; }
 # milter_saw NAME — the daemon's log names the queue ID of message NAME.
 milter_saw() { local q; q=$(queued_id "$1"); [ -n "$q" ] && grep -q "$q" "$W/log/daemon.log"; }
-data_reply() { awk '/^ [-~]> \.$/ { getline; sub(/^<[-~*]+ +/, ""); print; exit }' "$W/out/$1"; }
 
 # ---------------------------------------------------------------------------
 note "work directory $W; Sendmail $SMH_VERSION ($(tr '\n' ' ' < "$W/log/packages")); ports smtp $SMH_SMTP_PORT, sink $PFH_SINK_PORT, milter $SMH_MILTER_PORT"
@@ -124,27 +112,8 @@ fi
 start_daemon || note "daemon not running; every message will be tempfailed"
 smh_start || bail "Sendmail did not start (see above)"
 
-# Test material (as Tests/e2e/run.sh makes it) ----------------------------------
-T_A=$(tok pass); $PY "$E2E" passthrough "$W/msgs/a.eml" "$T_A"
-T_C=$(tok forged); $PY "$E2E" forged "$W/msgs/c.eml" "$T_C"
-T_B=$(tok smime)
-(
-    cd "$W/tls" &&
-    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -keyout rcpt.key -out rcpt.pem \
-        -subj "/CN=bob@int.test" -addext "subjectAltName=email:bob@int.test" &&
-    printf 'Content-Type: text/plain\n\nThe secret plan.\n' > inner.txt &&
-    openssl cms -encrypt -in inner.txt -recip rcpt.pem -aes256 \
-        -from dave@ext.test -to bob@int.test -subject "e2e smime enveloped" > smime.raw
-) >"$W/log/smime.log" 2>&1 || note "openssl cms failed: $(tail -2 "$W/log/smime.log")"
-{ printf 'Message-ID: <%s@e2e.test>\n' "$T_B"; tr -d '\r' < "$W/tls/smime.raw"; } > "$W/msgs/b.eml"
-T_D=$(tok zip)
-( cd "$W/msgs" && printf 'quarterly figures: 1 2 3\n' > report.txt && zip -q -e -P x secret.zip report.txt ) || note "zip failed"
-$PY "$E2E" zipmsg "$W/msgs/d.eml" "$T_D" "$W/msgs/secret.zip"
-T_D2=$(tok bigzip)
-$PY "$E2E" zipmsg "$W/msgs/d2.eml" "$T_D2" "$W/msgs/secret.zip" 6000000
-simple_msg() {  # simple_msg FILE TOKEN SUBJECT
-    printf 'From: eve@ext.test\nTo: bob@int.test\nSubject: %s\nMessage-ID: <%s@e2e.test>\n\nHello.\n' "$3" "$2" > "$1"
-}
+# Test material (Tests/e2e/e2e-lib.sh, as with Postfix) ----------------------------
+make_material
 
 # (a) pass-through ---------------------------------------------------------------
 if want a; then
@@ -288,6 +257,28 @@ if want i; then
         n=$(pfh_sink_find "$T_I" | wc -l)
         if [ "$n" = 1 ]; then ok "i SIGKILL mid-transaction (client got '$first'; daemon down: '$down'; retry after restart delivered exactly once)"
         else notok "i SIGKILL mid-transaction" "delivered $n times"; fi
+    fi
+fi
+
+# (m) Sendmail's own default macro lists: the daemon names the macros it wants
+# (SMFIF_SETSYMLIST, milter protocol 6), so its queue ID and TLS macros still come,
+# although Sendmail's default lists have no {tls_version} at MAIL and no i at EOM.
+if want m; then
+    smh_stop
+    if ! SMH_CF_MACROS=default smh_write_config || ! smh_start; then notok "m default macro lists" "Sendmail did not restart"
+    elif grep -q '^O Milter.macros.envfrom=.*tls_version' "$W/etc/sendmail.cf" ||
+         grep -q '^O Milter.macros.eom=.*\bi\b' "$W/etc/sendmail.cf"; then
+        notok "m default macro lists" "the .cf is not Sendmail's default: $(grep '^O Milter.macros' "$W/etc/sendmail.cf" | tr '\n' ' ')"
+    else
+        [ -n "$DAEMON_PID" ] || start_daemon || true
+        T_M=$(tok macros); simple_msg "$W/msgs/m.eml" "$T_M" "e2e default macro lists"
+        sed -i '1i Date: Mon, 23 Nov 2026 04:00:00 +0000' "$W/msgs/m.eml"
+        send m --tls --from eve@ext.test --to bob@int.test --data "@$W/msgs/m.eml"
+        mq=$(queued_id m)
+        if ! delivered m "$T_M"; then notok "m default macro lists" "$WHY"
+        elif ! ml=$(grep -E "^[^ ]* sealmilter\[[0-9]+\]: $mq: action=accept .*tls=TLSv1\.[23]" "$W/log/daemon.log"); then
+            notok "m default macro lists" "no decision line '$mq: ... tls=TLSv1.x' in the daemon log: $(grep -F "$mq" "$W/log/daemon.log" | head -2)"
+        else ok "m Sendmail's default macro lists: the daemon's own lists still bring the queue ID and TLS macros (${ml#*: })"; fi
     fi
 fi
 

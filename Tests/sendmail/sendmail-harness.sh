@@ -79,7 +79,10 @@ smh_fetch() {
             for d in "$SMH_DEBS"/"${p}"_*.deb; do [ -f "$d" ] && found=$d; done
         fi
         if [ -z "$found" ]; then
-            if ! (cd "$SMH_DIR/debs" && apt-get download "$p") >>"$SMH_DIR/log/fetch.log" 2>&1; then
+            # stale package lists name versions the mirror no longer has: update once
+            if ! (cd "$SMH_DIR/debs" && apt-get download "$p") >>"$SMH_DIR/log/fetch.log" 2>&1 &&
+               ! { apt-get update -qq >>"$SMH_DIR/log/fetch.log" 2>&1 &&
+                   (cd "$SMH_DIR/debs" && apt-get download "$p") >>"$SMH_DIR/log/fetch.log" 2>&1; }; then
                 echo "sendmail-harness: cannot fetch $p (apt-get download $p failed; run 'apt-get update', or set SMH_DEBS to a directory with the .deb): $(tail -1 "$SMH_DIR/log/fetch.log")" >&2
                 return 1
             fi
