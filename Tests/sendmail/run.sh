@@ -203,7 +203,15 @@ if want g; then
         elif ! grep -q "^$qid" <<<"$qq" || ! grep -q 'QUARANTINE: e2e quarantine rule' <<<"$qq"; then
             notok "g quarantine" "mailq -qQ does not list $qid with the reason: $(tr -s ' \n' ' ' <<<"$qq")"
         elif grep -q "^$qid" <<<"$(smh_mailq)"; then notok "g quarantine" "$qid is in the normal queue too"
-        else ok "g quarantine ($qid in Sendmail's quarantine: mailq -qQ shows '$(grep -o 'QUARANTINE: .*' <<<"$qq" | head -1)')"; fi
+        else
+            ok "g quarantine ($qid in Sendmail's quarantine: mailq -qQ shows '$(grep -o 'QUARANTINE: .*' <<<"$qq" | head -1)')"
+            # released by the operator (-Q without a reason, for the quarantined item -qQ -qI select),
+            # the next queue run (-q5s) delivers it
+            smh_sm -C "$W/etc/sendmail.cf" -qQ -qI"$qid" -Q >"$W/out/g.release" 2>&1
+            for i in $(seq 1 150); do [ -n "$(pfh_sink_find "$T")" ] && break; sleep 0.1; done
+            if [ -n "$(pfh_sink_find "$T")" ] && ! smh_quarantined "$qid"; then ok "g released from the quarantine (sendmail -qQ -qI$qid -Q) and delivered"
+            else notok "g release" "after sendmail -qQ -qI$qid -Q ($(tr '\n' ' ' < "$W/out/g.release")): $(smh_mailq -qQ | tr -s ' \n' ' ')"; fi
+        fi
     fi
 fi
 
