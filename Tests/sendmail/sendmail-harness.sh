@@ -159,7 +159,9 @@ define(\`RELAY_MAILER_ARGS', \`TCP \$h $PFH_SINK_PORT')dnl
 define(\`ESMTP_MAILER_ARGS', \`TCP \$h $PFH_SINK_PORT')dnl
 dnl The filter: F=T tempfails when it is unreachable or fails; timeouts
 dnl C connect, S sending to it, R reading its reply, E the whole end of message.
-INPUT_MAIL_FILTER(\`sealmilter', \`S=inet:$SMH_MILTER_PORT@127.0.0.1, F=T, T=C:10s;S:30s;R:60s;E:5m')dnl
+dnl (SMH_MILTER=none leaves it out: Sendmail alone, to check the checks.)
+$([ "${SMH_MILTER:-}" = none ] && echo "dnl SMH_MILTER=none: no filter" ||
+  echo "INPUT_MAIL_FILTER(\`sealmilter', \`S=inet:$SMH_MILTER_PORT@127.0.0.1, F=T, T=C:10s;S:30s;R:60s;E:5m')dnl")
 $(smh_macro_defines)
 MAILER(\`local')dnl
 MAILER(\`smtp')dnl
