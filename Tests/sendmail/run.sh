@@ -39,26 +39,6 @@ else
     [ -x "$DAEMON" ] || bail "not executable: $DAEMON"
 fi
 
-DAEMON_PID=
-cleanup() {
-    stop_daemon
-    [ -n "${E2E_KEEP:-}" ] && SMH_KEEP=1 && echo "# kept $SMH_DIR" >&2
-    smh_cleanup
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-smh_init || bail "work directory or certificates"
-W=$SMH_DIR
-E2E_SMTP_PORT=$SMH_SMTP_PORT
-mkdir -p "$W/msgs" "$W/out"
-: > "$W/log/daemon.log"
-POLICY=$W/policy.yaml
-cp "$POLICY_SRC" "$POLICY"
-chmod 644 "$POLICY"
-smh_fetch || bail "Sendmail packages (see above)"
-smh_write_config || bail "Sendmail configuration (see above)"
-
 start_daemon() {
     [ "$DAEMON" = none ] && return 0
     # inet socket: Sendmail connects over loopback TCP, as with the package default.
@@ -87,6 +67,27 @@ stop_daemon() {
         DAEMON_PID=
     fi
 }
+
+DAEMON_PID=
+cleanup() {
+    stop_daemon
+    [ -n "${E2E_KEEP:-}" ] && SMH_KEEP=1 && echo "# kept $SMH_DIR" >&2
+    smh_cleanup
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+smh_init || bail "work directory or certificates"
+W=$SMH_DIR
+E2E_SMTP_PORT=$SMH_SMTP_PORT
+mkdir -p "$W/msgs" "$W/out"
+: > "$W/log/daemon.log"
+POLICY=$W/policy.yaml
+cp "$POLICY_SRC" "$POLICY"
+chmod 644 "$POLICY"
+smh_fetch || bail "Sendmail packages (see above)"
+smh_write_config || bail "Sendmail configuration (see above)"
+
 
 # Sendmail: "250 2.0.0 6AU7ZMg7029116 Message accepted for delivery"
 queued_id() { sed -n 's/^<[-~]  *250 2\.0\.0 \([0-9A-Za-z]*\) Message accepted.*/\1/p' "$W/out/$1" | tail -1; }
