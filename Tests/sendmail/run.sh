@@ -69,8 +69,10 @@ stop_daemon() {
 }
 
 DAEMON_PID=
+TRACE_PID=
 cleanup() {
     stop_daemon
+    [ -n "$TRACE_PID" ] && kill "$TRACE_PID" 2>/dev/null && wait "$TRACE_PID" 2>/dev/null
     [ -n "${E2E_KEEP:-}" ] && SMH_KEEP=1 && echo "# kept $SMH_DIR" >&2
     smh_cleanup
 }
@@ -280,9 +282,15 @@ fi
 # (m) Sendmail's own default macro lists: the daemon names the macros it wants
 # (SMFIF_SETSYMLIST, milter protocol 6), so its queue ID and TLS macros still come,
 # although Sendmail's default lists have no {tls_version} at MAIL and no i at EOM.
+# The milter connection goes through milter-trace.py, which records the macros
+# Sendmail sends at each stage.
 if want m; then
     smh_stop
-    if ! SMH_CF_MACROS=default smh_write_config || ! smh_start; then notok "m default macro lists" "Sendmail did not restart"
+    TRACE=$W/log/milter-trace.log; TRACE_PORT=$(smh_free_port)
+    ( exec $PY "$HERE/milter-trace.py" "$TRACE_PORT" "$SMH_MILTER_PORT" "$TRACE" ) >"$W/log/milter-trace.err" 2>&1 &
+    TRACE_PID=$!
+    pfh_wait_port "$TRACE_PORT" || note "milter-trace.py did not start: $(cat "$W/log/milter-trace.err")"
+    if ! SMH_CF_MACROS=default SMH_MILTER_PORT=$TRACE_PORT smh_write_config || ! smh_start; then notok "m default macro lists" "Sendmail did not restart"
     elif grep -q '^O Milter.macros.envfrom=.*tls_version' "$W/etc/sendmail.cf" ||
          grep -q '^O Milter.macros.eom=.*\bi\b' "$W/etc/sendmail.cf"; then
         notok "m default macro lists" "the .cf is not Sendmail's default: $(grep '^O Milter.macros' "$W/etc/sendmail.cf" | tr '\n' ' ')"
@@ -295,7 +303,20 @@ if want m; then
         if ! delivered m "$T_M"; then notok "m default macro lists" "$WHY"
         elif ! ml=$(grep -E "^[^ ]* sealmilter\[[0-9]+\]: $mq: action=accept .*tls=TLSv1\.[23]" "$W/log/daemon.log"); then
             notok "m default macro lists" "no decision line '$mq: ... tls=TLSv1.x' in the daemon log: $(grep -F "$mq" "$W/log/daemon.log" | head -2)"
-        else ok "m Sendmail's default macro lists: the daemon's own lists still bring the queue ID and TLS macros (${ml#*: })"; fi
+        else
+            ok "m Sendmail's default macro lists: the daemon's own lists still bring the queue ID and TLS macros (${ml#*: })"
+            # On the wire: at MAIL, Sendmail sent the names the daemon asked for
+            # (those that have a value), none of its own list; at end of message, i.
+            asked=$(grep -m1 '^FILTER negotiate' "$TRACE" | sed 's/.*lists=//' | tr ';' '\n' | sed -n 's/^M://p' | tr ' ' '\n' | sort -u)
+            sent=$(grep "^MTA macros M: .*i=$mq" "$TRACE" | tail -1 | sed 's/^MTA macros M: //' | tr ' ' '\n' |
+                   sed -n 's/^\([a-z_]\|{[a-z_]*}\)=.*/\1/p' | sort -u)
+            extra=$(comm -13 <(echo "$asked") <(echo "$sent") | tr '\n' ' ')
+            if [ -z "$asked" ] || [ -z "$sent" ]; then notok "m macros on the wire" "no negotiation or no MAIL macros for $mq in the trace: $(head -c 600 "$TRACE" | tr '\n' '|')"
+            elif [ -n "$extra" ]; then notok "m macros on the wire" "at MAIL Sendmail sent names the daemon did not ask for: $extra"
+            elif ! grep -qx 'i' <<<"$sent" || ! grep -qx '{tls_version}' <<<"$sent"; then notok "m macros on the wire" "i or {tls_version} missing at MAIL: $(echo $sent)"
+            elif ! grep -q "^MTA macros E: .*i=$mq" "$TRACE"; then notok "m macros on the wire" "no i=$mq with the end of message"
+            else ok "m macros on the wire: at MAIL Sendmail sent $(echo $sent) (asked: $(echo $asked)); at end of message i=$mq"; fi
+        fi
     fi
 fi
 
