@@ -249,6 +249,32 @@ if want h; then
     fi
 fi
 
+# (n) two messages in one SMTP session: Sendmail's i differs per transaction (and
+# it sends one at CONNECT/HELO already); each decision line must carry its own.
+if want n; then
+    T_N1=$(tok session1); T_N2=$(tok session2)
+    simple_msg "$W/msgs/n1.eml" "$T_N1" "e2e first of two"; simple_msg "$W/msgs/n2.eml" "$T_N2" "e2e second of two"
+    $PY - "$SMH_SMTP_PORT" "$W/msgs/n1.eml" "$W/msgs/n2.eml" > "$W/out/n" 2>&1 <<'PYEOF'
+import smtplib, sys
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), local_hostname="client.e2e.test", timeout=30)
+for path in sys.argv[2:]:
+    s.mail("eve@ext.test"); s.rcpt("bob@int.test")
+    code, text = s.data(open(path).read())  # str: smtplib sends CRLF line ends
+    print(code, text.decode())
+s.quit()
+PYEOF
+    ids=$(sed -n 's/^250 2\.0\.0 \([0-9A-Za-z]*\) Message accepted.*/\1/p' "$W/out/n" | tr '\n' ' ')
+    read -r n1 n2 _ <<<"$ids"
+    if [ -z "$n1" ] || [ -z "$n2" ] || [ "$n1" = "$n2" ]; then notok "n two messages in one session" "queue IDs '$ids': $(tr '\n' ' ' < "$W/out/n")"
+    elif ! grep -q ": $n1: action=accept" "$W/log/daemon.log" || ! grep -q ": $n2: action=accept" "$W/log/daemon.log"; then
+        notok "n two messages in one session" "the daemon log lacks a decision line for $n1 or $n2: $(tail -3 "$W/log/daemon.log" | tr '\n' ' ')"
+    else
+        for i in $(seq 1 150); do [ -n "$(pfh_sink_find "$T_N1")" ] && [ -n "$(pfh_sink_find "$T_N2")" ] && break; sleep 0.1; done
+        if [ -z "$(pfh_sink_find "$T_N1")" ] || [ -z "$(pfh_sink_find "$T_N2")" ]; then notok "n two messages in one session" "not both delivered"
+        else ok "n two messages in one session: each decision line has its own queue ID ($n1, $n2), both delivered"; fi
+    fi
+fi
+
 # (i) SIGKILL mid-transaction, retry, delivered exactly once (F=T) ----------------------------
 if want i; then
     T_I=$(tok kill); simple_msg "$W/msgs/i.eml" "$T_I" "e2e kill test"
@@ -321,7 +347,11 @@ if want m; then
 fi
 
 # nothing else may be stuck: everything not quarantined has left the queue
-left=$(find "$W/queue" -name 'qf*' -type f 2>/dev/null)
+for i in $(seq 1 50); do
+    left=$(find "$W/queue" -name 'qf*' -type f 2>/dev/null)
+    [ -z "$left" ] && break
+    sleep 0.1
+done
 if [ -n "$left" ]; then note "messages still queued (not quarantined):"; smh_mailq | sed 's/^/#   /'; fi
 [ -n "$DAEMON_PID" ] && ! kill -0 "$DAEMON_PID" 2>/dev/null && note "the daemon died during the run; log tail:" && tail -5 "$W/log/daemon.log" | sed 's/^/#   /'
 
