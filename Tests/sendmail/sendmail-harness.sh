@@ -24,7 +24,7 @@
 # F=T. Ports not given in the environment are chosen free (bound to port 0).
 #
 # Must run as root (sendmail -bd binds and writes its queue as root). Nothing
-# outside SMH_DIR is written.
+# outside SMH_DIR is written, but for one `apt-get update` when a download fails.
 
 SMH_DIR=${SMH_DIR:-}
 SMH_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
