@@ -116,7 +116,9 @@ struct SnifferTests {
         let armor = Array("-----BEGIN PGP MESSAGE-----\n".utf8)
         // Not looked for in non-text parts unless named like armored files.
         expectKinds(armor, PartLabel(mediaType: "application/octet-stream", filename: "a.txt"), [], "octet-stream a.txt")
-        expectKinds(armor, PartLabel(mediaType: "application/octet-stream", filename: "a.GPG"), kinds(.pgpInline), "octet-stream a.GPG")
+        // In a non-text part armor is an encrypted file, not an inline block: pgp-mime only.
+        expectKinds(armor, PartLabel(mediaType: "application/octet-stream", filename: "a.GPG"), kinds(.pgpMIME), "octet-stream a.GPG")
+        expectKinds(armor, PartLabel(mediaType: "text/plain", filename: "a.asc"), kinds(.pgpInline), "text/plain a.asc")
     }
 
     @Test func sealmilterEnvelopeInFirst4096Bytes() {
