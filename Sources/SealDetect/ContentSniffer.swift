@@ -27,6 +27,11 @@ public struct ContentSniffer: Sendable {
     public private(set) var found: UnscannableSet = []
     /// Whether more decoded bytes could still change ``found``.
     public private(set) var wantsMore: Bool = false
+    /// Whether the sniffer stopped wanting bytes only because it had read `maxBytes`,
+    /// still undecided: bytes after those (if the part has any) were not inspected, and
+    /// a kind could hide there. The engine may count such a part as uninspected
+    /// (`limits-exceeded`) when the part is longer than `maxBytes`.
+    public private(set) var stoppedAtLimit: Bool = false
 
     static let headCapacity = 1024
     static let envelopeWindow = 4096
@@ -145,7 +150,11 @@ public struct ContentSniffer: Sendable {
     }
 
     private mutating func updateWantsMore() {
-        guard total < maxBytes else { wantsMore = false; return }
+        guard total < maxBytes else {
+            stoppedAtLimit = wantsMore && (headPending || zip != nil || ole != nil || pdf != nil || armor != nil || envelope != nil)
+            wantsMore = false
+            return
+        }
         wantsMore = headPending || zip != nil || ole != nil || pdf != nil || armor != nil || envelope != nil
     }
 
