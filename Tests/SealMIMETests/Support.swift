@@ -188,8 +188,10 @@ func checkSplitInvariance(_ msg: [UInt8], everySplit: Bool = true, random: Int =
     return whole
 }
 
-/// The shared corpus directory (../shared/corpus relative to the repository root).
+/// The shared corpus directory (../shared/corpus relative to the repository root, or
+/// `$SEALMILTER_CORPUS`).
 func corpusDirectory() -> URL {
-    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    if let d = ProcessInfo.processInfo.environment["SEALMILTER_CORPUS"] { return URL(fileURLWithPath: d) }
+    return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/corpus")
 }
