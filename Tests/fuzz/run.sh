@@ -91,17 +91,17 @@ run() {
     SWIFT_BACKTRACE=enable=no "$work/$name" -max_total_time="$t" -max_len=65536 -timeout=20 -rss_limit_mb=2048 \
         -artifact_prefix="$here/artifacts/$name-" -print_final_stats=1 "$@" "$corpus" "$seeds"
 }
-# split TOTAL: sets seeded (2/3) and empty (1/3, at least 5 s) for one harness.
-split() { empty=$(($1 / 3)); [ "$empty" -ge 5 ] || empty=5; seeded=$(($1 - empty)); [ "$seeded" -ge 5 ] || seeded=5; }
+# shares TOTAL: sets seeded (2/3) and empty (1/3, at least 5 s) for one harness.
+shares() { empty=$(($1 / 3)); [ "$empty" -ge 5 ] || empty=5; seeded=$(($1 - empty)); [ "$seeded" -ge 5 ] || seeded=5; }
 # A fresh empty corpus directory (libFuzzer writes what it finds there).
 fresh() { rm -rf "$work/$1"; mkdir -p "$work/$1"; echo "$work/$1"; }
 
-split "$secs"
+shares "$secs"
 run FuzzMIME "$seeded" "$work/corpus" "$work/seeds" -dict="$here/mime.dict" "$@"
 echo "(FuzzMIME from an empty corpus)"
 run FuzzMIME "$empty" "$(fresh empty-mime)" "$(fresh empty-mime-seeds)" -dict="$here/mime.dict" "$@"
 dsecs=$((secs / 2)); [ "$dsecs" -ge 10 ] || dsecs=10
-split "$dsecs"
+shares "$dsecs"
 run FuzzDetect "$seeded" "$work/detect-corpus" "$work/detect-seeds" "$@"
 echo "(FuzzDetect from an empty corpus)"
 run FuzzDetect "$empty" "$(fresh empty-detect)" "$(fresh empty-detect-seeds)" "$@"
