@@ -32,6 +32,10 @@ public struct Ambiguity: OptionSet, Sendable, Hashable {
     /// skip them (GMime, MimeKit) and readers that do not (Python's `email`) see
     /// different structures. The RFC reading (comments skipped) is used.
     public static let commentDependent = Ambiguity(rawValue: 1 << 5)
+    /// A boundary ending in white space (RFC 2046 forbids it): Python's `email` strips
+    /// it, GMime keeps it. It is stripped: the delimiter lines of both readings then
+    /// match (white space may follow a delimiter).
+    public static let boundaryWhitespace = Ambiguity(rawValue: 1 << 7)
     /// A `Content-*` field with white space between its name and the colon: GMime and
     /// MimeKit accept it as the field, Python's `email` takes the line for the start of
     /// the body. It is used as the field.
@@ -43,7 +47,7 @@ public struct Ambiguity: OptionSet, Sendable, Hashable {
             (.duplicateContentType, "duplicate-content-type"), (.duplicateTransferEncoding, "duplicate-transfer-encoding"),
             (.duplicateDisposition, "duplicate-disposition"), (.conflictingBoundary, "conflicting-boundary"),
             (.encodedWordBoundary, "encoded-word-boundary"), (.commentDependent, "comment-dependent"),
-            (.spaceBeforeColon, "space-before-colon"),
+            (.spaceBeforeColon, "space-before-colon"), (.boundaryWhitespace, "boundary-whitespace"),
         ]
         return all.filter { contains($0.0) }.map(\.1)
     }
@@ -85,11 +89,15 @@ public struct ContentType: Sendable, Equatable {
         let bytes = Array(headerValue.utf8)
         let r = StructuredReading(bytes, comments: true, mediaType: true)
         var amb = r.ambiguity
-        let ct = r.contentType
+        var ct = r.contentType
+        if let b = ct?.parameters["boundary"], let last = b.utf8.last, last == 32 || last == 9 {
+            ct!.parameters["boundary"] = droppingTrailingBlanks(b)
+            amb.insert(.boundaryWhitespace)
+        }
         if let b = ct?.parameters["boundary"], looksLikeEncodedWord(b) { amb.insert(.encodedWordBoundary) }
         if bytes.contains(UInt8(ascii: "(")) {
             let naive = StructuredReading(bytes, comments: false, mediaType: true).contentType
-            if naive?.mediaType != ct?.mediaType || naive?.parameters["boundary"] != ct?.parameters["boundary"]
+            if naive?.mediaType != ct?.mediaType || naive?.parameters["boundary"].map(droppingTrailingBlanks) != ct?.parameters["boundary"]
                 || naive?.parameters["name"] != ct?.parameters["name"] {
                 amb.insert(.commentDependent)
             }
@@ -125,6 +133,13 @@ public struct ContentDisposition: Sendable, Equatable {
     private init(type: String, parameters: [String: String]) { self.type = type; self.parameters = parameters }
 
     public var filename: String? { parameters["filename"] }
+}
+
+/// `s` without trailing spaces and tabs.
+func droppingTrailingBlanks(_ s: String) -> String {
+    var t = Substring(s)
+    while let c = t.last, c == " " || c == "\t" { t = t.dropLast() }
+    return String(t)
 }
 
 /// Whether a parameter value holds something shaped like an RFC 2047 encoded word.

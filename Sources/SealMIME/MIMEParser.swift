@@ -537,7 +537,9 @@ public final class MIMEParser {
         atLineStart = true
         let ct = parts[index].contentType
         let depth = parts[index].depth
-        if ct.isMultipart, let b = ct.parameters["boundary"], !b.isEmpty {
+        // An empty boundary (`boundary=""`) is a boundary: GMime and Python's email
+        // both split on `--` lines; only a missing one makes the multipart opaque.
+        if ct.isMultipart, let b = ct.parameters["boundary"] {
             if depth >= limits.maxDepth {
                 exceed(.depth)
                 markUninspected(index, .depth)

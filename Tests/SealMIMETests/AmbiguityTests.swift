@@ -146,3 +146,24 @@ import Foundation
         #expect(s.parts.count == 3 && p.ambiguities.isEmpty)
     }
 }
+
+extension AmbiguityTests {
+    /// Found with the differential test: `boundary="B "` (Python strips the trailing
+    /// space and finds the parts, GMime does not), `boundary=""` (both split on `--`).
+    @Test func boundaryWhitespaceAndEmptyBoundary() {
+        let (ct, amb) = ContentType.parse("multipart/mixed; boundary=\"B \"")
+        #expect(ct?.parameters["boundary"] == "B" && amb == .boundaryWhitespace)
+        for body in ["B", "B "] {
+            let s = checkSplitInvariance(zipMessage("Content-Type: multipart/mixed; boundary=\"B \"", boundary: body),
+                                         everySplit: false, random: 20)
+            #expect(s.part("1.2")?.filename == "a.zip", "delimiters --\(body)")
+            #expect(s.part("1")?.ambiguity == .boundaryWhitespace)
+        }
+        let e = checkSplitInvariance(zipMessage("Content-Type: multipart/mixed; boundary=\"\"", boundary: ""), everySplit: false, random: 20)
+        #expect(e.part("1")?.kind == .multipart && e.part("1.2")?.filename == "a.zip")
+        #expect(e.part("1")?.ambiguity == [])
+        // No boundary parameter at all is still an opaque leaf.
+        let (none, _, _) = parse(zipMessage("Content-Type: multipart/mixed", boundary: ""))
+        #expect(none.parts.count == 1 && none.part("1")?.kind == .leaf)
+    }
+}

@@ -50,6 +50,11 @@ def ct_variants():
     v["boundary-2231-then-plain"] = (['Content-Type: multipart/mixed; boundary*0=B; boundary="X"'], "B")
     v["boundary-2231-only"] = (["Content-Type: multipart/mixed; boundary*0=B; boundary*1=C"], "BC")
     v["space-before-colon"] = (['Content-Type : multipart/mixed; boundary="B"'], "B")
+    v["boundary-trailing-space"] = (['Content-Type: multipart/mixed; boundary="B "'], "B")
+    v["boundary-trailing-space-in-body"] = (['Content-Type: multipart/mixed; boundary="B "'], "B ")
+    v["boundary-empty"] = (['Content-Type: multipart/mixed; boundary=""'], "")
+    v["boundary-case"] = (['Content-Type: multipart/mixed; boundary="b"'], "B")
+    v["param-name-upper"] = (['Content-Type: Multipart/Mixed; BOUNDARY="B"'], "B")
     return v
 
 
