@@ -12,7 +12,8 @@ when it does not hold.
   e2e.py no-header-re FILE REGEX          no header field matches REGEX
   e2e.py zipcheck ORIG DELIVERED          zip part gone, other parts byte-identical, a text part added
   e2e.py ambigzipmsg KIND OUT TOKEN ZIPFILE   zipmsg with an ambiguous top-level structure
-                                          (KIND: comment, ewboundary, dupct, dupct-text-first)
+                                          (KIND: comment, ewboundary, dupct, dupct-text-first,
+                                          pad1000: 1000 extra header fields before Content-Type)
   e2e.py slowsmtp PORT FROM TO MSG READY GO   send up to half the body, touch READY,
                                           wait for GO, send the rest; print the final reply
   e2e.py unixconnect PATH                 exit 0 when a unix socket accepts a connection
@@ -161,6 +162,11 @@ AMBIGUOUS_KINDS = {
     "dupct": lambda t: t.replace('Content-Type: multipart/mixed; boundary="e2e-outer-boundary"\n',
                                  'Content-Type: multipart/mixed; boundary="e2e-outer-boundary"\n'
                                  "Content-Type: text/plain; charset=us-ascii\n"),
+    # issue 8, point 5: 1000 extra header fields (about 16 KB) before the Content-Type,
+    # past the parser's max_headers; the structure must still be read
+    "pad1000": lambda t: t.replace('Content-Type: multipart/mixed; boundary="e2e-outer-boundary"\n',
+                                   "".join(f"X-Pad-{i:04d}: padding\n" for i in range(1000))
+                                   + 'Content-Type: multipart/mixed; boundary="e2e-outer-boundary"\n'),
     # text/plain first, multipart second: GMime finds the zip, the majority a text part
     "dupct-text-first": lambda t: t.replace('Content-Type: multipart/mixed; boundary="e2e-outer-boundary"\n',
                                             "Content-Type: text/plain; charset=us-ascii\n"

@@ -214,6 +214,16 @@ if want j; then
     done
 fi
 
+# (l) issue 8, point 5: the encrypted zip behind 1000 extra header fields (past
+# max_headers, which used to stop the parser reading the structure) is removed.
+if want l; then
+    T_L=$(tok pad1000); $PY "$E2E" ambigzipmsg pad1000 "$W/msgs/l.eml" "$T_L" "$W/msgs/secret.zip"
+    send l --from carol@ext.test --to bob@int.test --data "@$W/msgs/l.eml"
+    if ! delivered l "$T_L"; then notok "l encrypted zip behind 1000 header fields removed" "$WHY"
+    elif r=$($PY "$E2E" zipcheck "$W/msgs/l.eml" "$DELIVERED"); then ok "l encrypted zip behind 1000 header fields removed"
+    else notok "l encrypted zip behind 1000 header fields removed" "$r"; fi
+fi
+
 # (k) readers disagree (text/plain first, multipart second: GMime sees the zip, most
 # readers a text part): the delivered message is flagged ambiguous-structure.
 if want k; then
