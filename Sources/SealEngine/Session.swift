@@ -221,6 +221,7 @@ public final class Session {
             if d != .continue { return d }
         }
         m.facts.parser.finish()
+        m.facts.parsingFinished()
         var d = m.runner.advance(to: .body, m.facts, m.outcome)
         if d == .continue { d = .accept }
         if d == .accept {
@@ -268,8 +269,8 @@ public final class Session {
                                                      context: TransformContext(message: m.facts, outcome: m.outcome))
         replacement = body
         edits += bodyEdits
-        var kinds = m.facts.unscannable
-        if m.outcome.budgetExceeded, let k = UnscannableKind(rawValue: "limits-exceeded") { kinds.insert(UnscannableSet(k)) }
+        if m.outcome.budgetExceeded { m.facts.budgetExhausted() }
+        let kinds = m.facts.unscannable
         if policy.flagUnscannable && !kinds.isEmpty {
             edits.append(HeaderEdit(operation: .add, name: "X-Sealmilter-Unscannable", value: kinds.headerValue, index: 0))
         }

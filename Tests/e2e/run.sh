@@ -158,6 +158,40 @@ if want d; then
     else notok "d2 encrypted zip removed from an 8 MB message" "$r"; fi
 fi
 
+# (j) MIME ambiguity (issue 8, point 4): the encrypted zip behind an RFC 2045 comment
+# in Content-Type, an encoded-word boundary (taken literally, RFC 2047 §5), a second
+# Content-Type after the multipart one (the first counts): removed all the same.
+if want j; then
+    for k in comment ewboundary dupct; do
+        T_J=$(tok "amb-$k"); $PY "$E2E" ambigzipmsg "$k" "$W/msgs/j-$k.eml" "$T_J" "$W/msgs/secret.zip"
+        send "j-$k" --from carol@ext.test --to bob@int.test --data "@$W/msgs/j-$k.eml"
+        if ! delivered "j-$k" "$T_J"; then notok "j ambiguous structure ($k): encrypted zip removed" "$WHY"
+        elif r=$($PY "$E2E" zipcheck "$W/msgs/j-$k.eml" "$DELIVERED"); then ok "j ambiguous structure ($k): encrypted zip removed"
+        else notok "j ambiguous structure ($k): encrypted zip removed" "$r"; fi
+    done
+fi
+
+# (l) issue 8, point 5: the encrypted zip behind 1000 extra header fields (past
+# max_headers, which used to stop the parser reading the structure) is removed.
+if want l; then
+    T_L=$(tok pad1000); $PY "$E2E" ambigzipmsg pad1000 "$W/msgs/l.eml" "$T_L" "$W/msgs/secret.zip"
+    send l --from carol@ext.test --to bob@int.test --data "@$W/msgs/l.eml"
+    if ! delivered l "$T_L"; then notok "l encrypted zip behind 1000 header fields removed" "$WHY"
+    elif r=$($PY "$E2E" zipcheck "$W/msgs/l.eml" "$DELIVERED"); then ok "l encrypted zip behind 1000 header fields removed"
+    else notok "l encrypted zip behind 1000 header fields removed" "$r"; fi
+fi
+
+# (k) readers disagree (text/plain first, multipart second: GMime sees the zip, most
+# readers a text part): the delivered message is flagged ambiguous-structure.
+if want k; then
+    T_K=$(tok amb-flag); $PY "$E2E" ambigzipmsg dupct-text-first "$W/msgs/k.eml" "$T_K" "$W/msgs/secret.zip"
+    send k --from carol@ext.test --to bob@int.test --data "@$W/msgs/k.eml"
+    if ! delivered k "$T_K"; then notok "k ambiguous structure flagged" "$WHY"
+    elif r=$($PY "$E2E" header-re "$DELIVERED" '^X-Sealmilter-Unscannable:.*\bambiguous-structure\b'); then
+        ok "k ambiguous structure flagged (X-Sealmilter-Unscannable: ambiguous-structure)"
+    else notok "k ambiguous structure flagged" "$r"; fi
+fi
+
 # (e) reject and tempfail seen by the client ------------------------------------------
 if want e; then
     T=$(tok reject); simple_msg "$W/msgs/e1.eml" "$T" "E2E-REJECT please"
