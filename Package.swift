@@ -4,6 +4,9 @@ import PackageDescription
 // Module map (one capability per module):
 //   SealMIME        streaming MIME parser and transfer decoders (no dependencies)
 //   SealDetect      unscannable-content detection (labels and decoded bytes)
+//   CYAML           system-library target for Debian's libyaml (pkg-config yaml-0.1)
+//   SealYAML        YAML reader over libyaml's events: a small tree with marks, bounded
+//                   nesting, alias expansion and size (hostile policy files)
 //   SealPolicy      the YAML policy: model, loader, validation, matchers
 //   SealEngine      per-message engine: stages, verdicts, actions, body spool/rewrite
 //   SealMetrics     process-wide Prometheus metrics (swift-prometheus)
@@ -20,14 +23,15 @@ let package = Package(
         .executable(name: "sealbench", targets: ["sealbench"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .target(name: "SealMIME"),
         .target(name: "SealDetect"),
-        .target(name: "SealPolicy", dependencies: ["SealDetect", "SealMIME", .product(name: "Yams", package: "Yams")]),
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        .target(name: "SealYAML", dependencies: ["CYAML"]),
+        .target(name: "SealPolicy", dependencies: ["SealDetect", "SealMIME", "SealYAML"]),
         .target(name: "SealMetrics", dependencies: [.product(name: "Prometheus", package: "swift-prometheus")]),
         .target(name: "SealEngine", dependencies: ["SealMIME", "SealDetect", "SealPolicy", "SealMetrics"]),
         .target(name: "SealmilterCAPI", dependencies: ["SealEngine"]),
@@ -51,6 +55,7 @@ let package = Package(
         .executableTarget(name: "sealbench", dependencies: ["SealEngine", "SealMIME"]),
         .testTarget(name: "SealMIMETests", dependencies: ["SealMIME"]),
         .testTarget(name: "SealDetectTests", dependencies: ["SealDetect"]),
+        .testTarget(name: "SealYAMLTests", dependencies: ["SealYAML"]),
         .testTarget(name: "SealPolicyTests", dependencies: ["SealPolicy"]),
         .testTarget(name: "SealEngineTests", dependencies: ["SealEngine", "SealMetrics"]),
     ]

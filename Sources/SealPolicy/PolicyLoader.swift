@@ -1,6 +1,12 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import SealDetect
-import Yams
+import SealYAML
 
 /// A policy file that cannot be used: where, and what is wrong.
 public struct PolicyError: Error, CustomStringConvertible, Sendable {
@@ -52,21 +58,46 @@ extension Policy {
     }
 
     private static func read(path: String) throws(PolicyError) -> String {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw PolicyError(file: path, message: "cannot read the file")
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw PolicyError(file: path, message: "cannot read the file") }
+        defer { close(fd) }
+        // Refuse a file too large for a policy before reading it into memory.
+        var st = stat()
+        let limit = SealYAML.Limits.default.maxBytes
+        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, Int(st.st_size) > limit {
+            throw PolicyError(file: path, message: "YAML error: the document is larger than \(limit >> 20) MiB (\(st.st_size) bytes)")
         }
-        guard let text = String(data: data, encoding: .utf8) else {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { readFile(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw PolicyError(file: path, message: "cannot read the file")
+            }
+            if n == 0 { break }
+            bytes.append(contentsOf: chunk[..<n])
+            if bytes.count > limit {  // not a regular file, or it grew
+                throw PolicyError(file: path, message: "YAML error: the document is larger than \(limit >> 20) MiB")
+            }
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
             throw PolicyError(file: path, message: "not UTF-8 text")
         }
         return text
     }
 }
 
+/// `read(2)`; named apart from ``Policy``'s own `read(path:)`.
+private func readFile(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
+    read(fd, buffer, count)
+}
+
 /// Byte sizes in policy files: a number of bytes or a number with `K`, `M` or `G` (powers of 1024).
 public enum ByteSize {
     /// `10`, `10K`, `5M`, `1G` (suffix case-insensitive); nil when malformed, negative or too large.
     public static func parse(_ text: String) -> Int? {
-        var digits = Substring(text.trimmingCharacters(in: .whitespaces))
+        var digits = Substring(text.trimmingBlanks())
         var factor = 1
         switch digits.last {
         case "k", "K": factor = 1 << 10
@@ -116,34 +147,19 @@ final class PolicyReader {
         errors.append(PolicyError(file: file, line: node?.mark?.line, column: node?.mark?.column, message: message))
     }
 
-    func yamlError(_ error: any Error, yaml: String) -> PolicyError {
-        guard let e = error as? YamlError else {
-            return PolicyError(file: file, message: "YAML error: \(error)")
-        }
-        func make(_ problem: String, _ context: YamlError.Context?, _ mark: Mark) -> PolicyError {
-            var msg = "YAML syntax error: \(problem)"
-            if let context { msg += " (\(context.text) at line \(context.mark.line), column \(context.mark.column))" }
-            if problem.contains("cannot start any token") && PolicyReader.character(in: yaml, at: mark) == "\t" {
+    func yamlError(_ e: YAMLError, yaml: String) -> PolicyError {
+        switch e.kind {
+        case .scanner, .parser, .composer:
+            var msg = "YAML syntax error: \(e.problem)"
+            if let context = e.context { msg += " (\(context.text) at line \(context.mark.line), column \(context.mark.column))" }
+            if let mark = e.mark, e.problem.contains("cannot start any token"),
+               PolicyReader.character(in: yaml, at: mark) == "\t" {
                 msg += "; tabs are not allowed for indentation, use spaces"
             }
-            return PolicyError(file: file, line: mark.line, column: mark.column, message: msg)
-        }
-        switch e {
-        case let .scanner(context, problem, mark, _): return make(problem, context, mark)
-        case let .parser(context, problem, mark, _): return make(problem, context, mark)
-        case let .composer(context, problem, mark, _): return make(problem, context, mark)
-        case let .reader(problem, offset, _, _):
-            var line: Int? = nil, column: Int? = nil
-            if let offset {
-                var l = 1, c = 1
-                for ch in yaml.prefix(offset) {
-                    if ch == "\n" || ch == "\r\n" { l += 1; c = 1 } else { c += 1 }
-                }
-                line = l; column = c
-            }
-            return PolicyError(file: file, line: line, column: column, message: "YAML error: \(problem)")
-        default:
-            return PolicyError(file: file, message: "YAML error: \(e)")
+            return PolicyError(file: file, line: e.mark?.line, column: e.mark?.column, message: msg)
+        case .reader, .limit, .memory:
+            // Limits: nesting depth, alias copies, document size (SealYAML.Limits).
+            return PolicyError(file: file, line: e.mark?.line, column: e.mark?.column, message: "YAML error: \(e.problem)")
         }
     }
 
@@ -163,8 +179,8 @@ final class PolicyReader {
     // MARK: Node helpers
 
     /// The resolved tag (`str`, `int`, `bool`, `null`, ...) of a node.
-    static func tagName(_ node: Node) -> Tag.Name {
-        Resolver.default.resolveTag(of: node)
+    static func tagName(_ node: Node) -> Tag {
+        node.tag
     }
 
     static func describe(_ node: Node) -> String {
@@ -211,7 +227,7 @@ final class PolicyReader {
                 f.rejected = true
                 continue
             }
-            let key = ks.string.replacingOccurrences(of: "-", with: "_")
+            let key = ks.string.replacing("-", with: "_")
             guard allowed.contains(key) else {
                 var msg = prefix + "unknown key '\(ks.string)'"
                 if let extra = hint(key) {
@@ -248,7 +264,7 @@ final class PolicyReader {
     /// A non-empty string without control characters.
     func text(_ node: Node, _ what: String, maxLength: Int = 400) -> String? {
         guard let s = string(node, what) else { return nil }
-        if s.trimmingCharacters(in: .whitespaces).isEmpty {
+        if s.trimmingBlanks().isEmpty {
             fail(node, "\(what): must not be empty"); return nil
         }
         if s.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
@@ -261,7 +277,7 @@ final class PolicyReader {
     }
 
     func bool(_ node: Node, _ what: String) -> Bool? {
-        guard case let .scalar(s) = node, PolicyReader.tagName(node) == .bool, let b = Bool.construct(from: s) else {
+        guard case let .scalar(s) = node, PolicyReader.tagName(node) == .bool, let b = s.bool else {
             fail(node, "\(what): expected true or false, found \(PolicyReader.describe(node))")
             return nil
         }
@@ -269,7 +285,7 @@ final class PolicyReader {
     }
 
     func integer(_ node: Node, _ what: String, min: Int = 1) -> Int? {
-        guard case let .scalar(s) = node, PolicyReader.tagName(node) == .int, let n = Int.construct(from: s) else {
+        guard case let .scalar(s) = node, PolicyReader.tagName(node) == .int, let n = s.int else {
             fail(node, "\(what): expected a whole number, found \(PolicyReader.describe(node))")
             return nil
         }
@@ -527,7 +543,7 @@ final class PolicyReader {
             // Keys, not parsed conditions: a broken `attachment` condition still selects parts.
             var whenKeys = Set<String>()
             if let map = f["when"]?.mapping {
-                for k in map.keys { if let s = k.scalar?.string { whenKeys.insert(s.replacingOccurrences(of: "-", with: "_")) } }
+                for k in map.keys { if let s = k.scalar?.string { whenKeys.insert(s.replacing("-", with: "_")) } }
             }
             actions = self.actions(v, in: ctx, rule: name, whenKeys: whenKeys)
         } else {
@@ -805,7 +821,7 @@ final class PolicyReader {
         var set = UnscannableSet()
         var ok = true
         for (s, n) in list {
-            let k = s.lowercased().replacingOccurrences(of: "_", with: "-")
+            let k = s.lowercased().replacing("_", with: "-")
             if let kind = UnscannableKind(rawValue: k) { set.insert(UnscannableSet(kind)); continue }
             ok = false
             if k == "any" {
@@ -832,7 +848,7 @@ final class PolicyReader {
             switch item {
             case let .scalar(s) where !isNull(item):
                 // Shorthand: `- discard` is `- discard: true`.
-                key = s.string.replacingOccurrences(of: "-", with: "_"); keyNode = item; value = nil
+                key = s.string.replacing("-", with: "_"); keyNode = item; value = nil
                 if !PolicyReader.actionKeys.contains(key) { unknownAction(s.string, item, ctx); continue }
                 if key == "add_header" { fail(item, "\(ctx): add_header needs {name: ..., value: ...}"); continue }
             case let .mapping(map):
@@ -842,7 +858,7 @@ final class PolicyReader {
                 }
                 let (k, v) = map[map.startIndex]
                 guard case let .scalar(ks) = k else { fail(k, "\(ctx): action names must be plain names"); continue }
-                key = ks.string.replacingOccurrences(of: "-", with: "_"); keyNode = k; value = v
+                key = ks.string.replacing("-", with: "_"); keyNode = k; value = v
                 if !PolicyReader.actionKeys.contains(key) { unknownAction(ks.string, k, ctx); continue }
             default:
                 fail(item, "\(ctx): expected an action such as '- reject: text', found \(PolicyReader.describe(item))")
@@ -857,7 +873,7 @@ final class PolicyReader {
 
     func unknownAction(_ name: String, _ node: Node, _ ctx: String) {
         var msg = "\(ctx): unknown action '\(name)'"
-        let key = name.replacingOccurrences(of: "-", with: "_")
+        let key = name.replacing("-", with: "_")
         if PolicyReader.conditionKeys.contains(key) {
             msg += " (conditions go under 'when:')"
         } else if let near = PolicyReader.closest(to: key, in: PolicyReader.actionKeys) {
@@ -1002,5 +1018,18 @@ final class PolicyReader {
             swap(&prev, &cur)
         }
         return prev[b.count]
+    }
+}
+
+extension StringProtocol {
+    /// The text without leading and trailing blanks (spaces of any width, tabs).
+    func trimmingBlanks() -> Substring {
+        let blank: (Character) -> Bool = { c in
+            c == "\t" || c.unicodeScalars.allSatisfy { $0.properties.generalCategory == .spaceSeparator }
+        }
+        guard let first = firstIndex(where: { !blank($0) }), let last = lastIndex(where: { !blank($0) }) else {
+            return Substring()
+        }
+        return Substring(self[first...last])
     }
 }
