@@ -11,7 +11,7 @@ public struct Limits: Sendable {
     public var maxBytes = 8 << 20
     /// Nodes in the tree (scalars, lists, mappings), the copies that aliases
     /// bring in included.
-    public var maxNodes = 1_000_000
+    public var maxNodes = 250_000
     /// Aliases (`*name`) stand for a copy of the anchored node. The nodes they
     /// copy, all aliases together, may not exceed this many or the number of
     /// nodes written in the document so far, whichever is larger: aliases can

@@ -18,6 +18,9 @@ extension Tag {
     public static func resolve(plain text: String) -> Tag {
         var text = text
         return text.withUTF8 { b in
+            // Most policy text (names, domains, keywords) starts with a letter that
+            // begins no boolean or null: a string, without trying each rule.
+            if let first = b.first, !mayBeSpecial(first) { return .str }
             if isBool(b) { return .bool }
             if isInt(b) { return .int }
             if isFloat(b) { return .float }
@@ -71,7 +74,19 @@ extension Tag {
 
     private static func ch(_ c: Unicode.Scalar) -> UInt8 { UInt8(c.value) }
 
+    /// Whether a plain scalar starting with `c` can resolve to anything but a string:
+    /// digits, signs and `.` (numbers, timestamps), `~`, `<`, `=`, and the first
+    /// letters of the booleans and nulls (y n t f o).
+    private static func mayBeSpecial(_ c: UInt8) -> Bool {
+        switch c {
+        case 0x30...0x39, 0x2B, 0x2D, 0x2E, 0x7E, 0x3C, 0x3D: return true
+        case 0x79, 0x59, 0x6E, 0x4E, 0x74, 0x54, 0x66, 0x46, 0x6F, 0x4F: return true  // y Y n N t T f F o O
+        default: return false
+        }
+    }
+
     private static func isBool(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard b.count <= 5 else { return false }
         switch String(decoding: b, as: UTF8.self) {
         case "yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE",
              "false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF": return true
@@ -80,6 +95,7 @@ extension Tag {
     }
 
     private static func isNull(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard b.count <= 4 else { return false }
         switch String(decoding: b, as: UTF8.self) {
         case "", "~", "null", "Null", "NULL": return true
         default: return false

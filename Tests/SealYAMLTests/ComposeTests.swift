@@ -80,7 +80,7 @@ func refusal(_ yaml: String, limits: Limits = .default, sourceLocation: SourceLo
         ("2001-12-14", .timestamp), ("2001-12-14t21:59:43.10-05:00", .timestamp),
         ("2001-12-14 21:59:43.10 -5", .timestamp), ("2001-12-14T21:59:43Z", .timestamp),
         ("2001-1-4", .str), ("2001-12-14 21:59", .str),
-        ("example.com", .str), ("hello world", .str),
+        ("example.com", .str), ("hello world", .str), ("offset", .str), ("yesterday", .str), ("nullify", .str), ("o", .str), ("a.example", .str),
     ]
 
     @Test(arguments: cases) func plainScalars(text: String, tag: SealYAML.Tag) throws {
