@@ -289,7 +289,7 @@ if want j && [ "$DAEMON" != none ] && [[ "$DAEMON" != *mock-milter* ]]; then
         send "j-$h" --from eve@ext.test --to bob@int.test --data "@$W/msgs/j-$h.eml"
         if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
             notok "j hostile policy $h" "the daemon died on SIGHUP; log tail: $(tail -3 "$W/log/daemon.log" | tr '\n' ' ')"
-            DAEMON_PID=; start_daemon || true
+            DAEMON_PID=; cp "$W/policy.good" "$POLICY"; start_daemon || true
         elif [ "$(grep -c 'keeping the policy in use' "$W/log/daemon.log")" -le "$before" ]; then
             notok "j hostile policy $h" "no 'keeping the policy in use' line within 5 s of SIGHUP"
         elif ! grep -q "policy not loaded: .*YAML error: $why" "$W/log/daemon.log"; then
