@@ -4,6 +4,9 @@ import PackageDescription
 // Module map (one capability per module):
 //   SealMIME        streaming MIME parser and transfer decoders (no dependencies)
 //   SealDetect      unscannable-content detection (labels and decoded bytes)
+//   CYAML           system-library target for Debian's libyaml (pkg-config yaml-0.1)
+//   SealYAML        YAML reader over libyaml's events: a small tree with marks, bounded
+//                   nesting, alias expansion and size (hostile policy files)
 //   SealPolicy      the policy file: YAML reader core, settings, shared value readers, matchers
 //   SealEngine      per-message engine: Action/Condition protocols and the built-in ones,
 //                   rule loader and runner, message facts, body pipeline, session
@@ -24,14 +27,15 @@ let package = Package(
         .executable(name: "sealbench", targets: ["sealbench"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .target(name: "SealMIME"),
         .target(name: "SealDetect"),
-        .target(name: "SealPolicy", dependencies: ["SealDetect", "SealMIME", .product(name: "Yams", package: "Yams")]),
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        .target(name: "SealYAML", dependencies: ["CYAML"]),
+        .target(name: "SealPolicy", dependencies: ["SealDetect", "SealMIME", "SealYAML"]),
         .target(name: "SealMetrics", dependencies: [.product(name: "Prometheus", package: "swift-prometheus")]),
         .target(name: "SealEngine", dependencies: ["SealMIME", "SealDetect", "SealPolicy", "SealMetrics"]),
         .target(name: "SealmilterCAPI", dependencies: ["SealEngine", "SealCtl"]),
@@ -45,6 +49,7 @@ let package = Package(
         .target(name: "SealTestSupport", path: "Tests/SealTestSupport"),
         .testTarget(name: "SealMIMETests", dependencies: ["SealMIME"]),
         .testTarget(name: "SealDetectTests", dependencies: ["SealDetect"]),
+        .testTarget(name: "SealYAMLTests", dependencies: ["SealYAML"]),
         .testTarget(name: "SealPolicyTests", dependencies: ["SealPolicy", "SealEngine", "SealTestSupport"]),
         .testTarget(name: "SealEngineTests", dependencies: ["SealEngine", "SealMetrics", "SealTestSupport"]),
     ]

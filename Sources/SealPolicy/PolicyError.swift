@@ -20,9 +20,7 @@ public struct PolicyError: Error, CustomStringConvertible, Sendable {
 public enum ByteSize {
     /// `10`, `10K`, `5M`, `1G` (suffix case-insensitive); nil when malformed, negative or too large.
     public static func parse(_ text: String) -> Int? {
-        var digits = Substring(text)
-        while let f = digits.first, f == " " || f == "\t" { digits.removeFirst() }
-        while let l = digits.last, l == " " || l == "\t" { digits.removeLast() }
+        var digits = Substring(text.trimmingBlanks())
         var factor = 1
         switch digits.last {
         case "k", "K": factor = 1 << 10

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import SealYAML
 
 /// A top-level section of the policy file that another module reads (the engine's
 /// `rules:`), with the keys that belong inside it (for the hint when one of them
@@ -41,20 +42,32 @@ extension PolicyReader {
         return (sorted.isEmpty ? settings : nil, sorted)
     }
 
-    /// Reads a policy file's text: the file as UTF-8, or an error naming it.
+    /// Reads a policy file's text: the file as UTF-8, or an error naming it. A
+    /// file larger than a policy may be (SealYAML's size limit) is refused before
+    /// it is read into memory.
     public static func readFile(path: String) throws(PolicyError) -> String {
-        guard let f = fopen(path, "rb") else {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
             throw PolicyError(file: path, message: "cannot read the file: " + String(cString: strerror(errno)))
         }
-        defer { fclose(f) }
+        defer { close(fd) }
+        let limit = SealYAML.Limits.default.maxBytes
+        var st = stat()
+        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, Int(st.st_size) > limit {
+            throw PolicyError(file: path, message: "YAML error: the document is larger than \(limit >> 20) MiB (\(st.st_size) bytes)")
+        }
         var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
-            let n = buffer.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, f) }
-            if n > 0 { bytes.append(contentsOf: buffer[0..<n]) }
-            if n < buffer.count {
-                if ferror(f) != 0 { throw PolicyError(file: path, message: "cannot read the file") }
-                break
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw PolicyError(file: path, message: "cannot read the file: " + String(cString: strerror(errno)))
+            }
+            if n == 0 { break }
+            bytes.append(contentsOf: chunk[..<n])
+            if bytes.count > limit {  // not a regular file, or it grew
+                throw PolicyError(file: path, message: "YAML error: the document is larger than \(limit >> 20) MiB")
             }
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {

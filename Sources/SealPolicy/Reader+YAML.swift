@@ -1,10 +1,12 @@
-import Yams
+import SealYAML
 
 /// A node of a policy file's YAML tree, with its position.
 public typealias PolicyNode = Node
 
 extension PolicyReader {
-    /// The composed tree of `yaml` (nil for an empty document), or the syntax error.
+    /// The composed tree of `yaml` (nil for an empty document), or the syntax or
+    /// limit error. SealYAML bounds nesting, alias copies and size while it reads,
+    /// so a hostile file is refused with one error before a tree is built.
     static func tree(_ yaml: String, file: String) -> Result<Node?, PolicyError> {
         do {
             return .success(try compose(yaml: yaml))
@@ -13,34 +15,19 @@ extension PolicyReader {
         }
     }
 
-    func yamlError(_ error: any Error, yaml: String) -> PolicyError {
-        guard let e = error as? YamlError else {
-            return PolicyError(file: file, message: "YAML error: \(error)")
-        }
-        func make(_ problem: String, _ context: YamlError.Context?, _ mark: Mark) -> PolicyError {
-            var msg = "YAML syntax error: \(problem)"
-            if let context { msg += " (\(context.text) at line \(context.mark.line), column \(context.mark.column))" }
-            if problem.contains("cannot start any token") && PolicyReader.character(in: yaml, at: mark) == "\t" {
+    func yamlError(_ e: YAMLError, yaml: String) -> PolicyError {
+        switch e.kind {
+        case .scanner, .parser, .composer:
+            var msg = "YAML syntax error: \(e.problem)"
+            if let context = e.context { msg += " (\(context.text) at line \(context.mark.line), column \(context.mark.column))" }
+            if let mark = e.mark, e.problem.contains("cannot start any token"),
+               PolicyReader.character(in: yaml, at: mark) == "\t" {
                 msg += "; tabs are not allowed for indentation, use spaces"
             }
-            return PolicyError(file: file, line: mark.line, column: mark.column, message: msg)
-        }
-        switch e {
-        case let .scanner(context, problem, mark, _): return make(problem, context, mark)
-        case let .parser(context, problem, mark, _): return make(problem, context, mark)
-        case let .composer(context, problem, mark, _): return make(problem, context, mark)
-        case let .reader(problem, offset, _, _):
-            var line: Int? = nil, column: Int? = nil
-            if let offset {
-                var l = 1, c = 1
-                for ch in yaml.prefix(offset) {
-                    if ch == "\n" || ch == "\r\n" { l += 1; c = 1 } else { c += 1 }
-                }
-                line = l; column = c
-            }
-            return PolicyError(file: file, line: line, column: column, message: "YAML error: \(problem)")
-        default:
-            return PolicyError(file: file, message: "YAML error: \(e)")
+            return PolicyError(file: file, line: e.mark?.line, column: e.mark?.column, message: msg)
+        case .reader, .limit, .memory:
+            // Limits: nesting depth, alias copies, document size (SealYAML.Limits).
+            return PolicyError(file: file, line: e.mark?.line, column: e.mark?.column, message: "YAML error: \(e.problem)")
         }
     }
 
@@ -58,7 +45,20 @@ extension PolicyReader {
     }
 
     /// The resolved tag (`str`, `int`, `bool`, `null`, ...) of a node.
-    static func tagName(_ node: Node) -> Tag.Name {
-        Resolver.default.resolveTag(of: node)
+    static func tagName(_ node: Node) -> Tag {
+        node.tag
+    }
+}
+
+extension StringProtocol {
+    /// The text without leading and trailing blanks (spaces of any width, tabs).
+    func trimmingBlanks() -> Substring {
+        let blank: (Character) -> Bool = { c in
+            c == "\t" || c.unicodeScalars.allSatisfy { $0.properties.generalCategory == .spaceSeparator }
+        }
+        guard let first = firstIndex(where: { !blank($0) }), let last = lastIndex(where: { !blank($0) }) else {
+            return Substring()
+        }
+        return Substring(self[first...last])
     }
 }

@@ -1,4 +1,4 @@
-import Yams
+import SealYAML
 
 // MARK: - The reader core
 
@@ -146,7 +146,7 @@ public final class PolicyReader {
     /// A non-empty string without control characters.
     public func text(_ node: Node, _ what: String, maxLength: Int = 400) -> String? {
         guard let s = string(node, what) else { return nil }
-        if s.allSatisfy(\.isWhitespace) {
+        if s.trimmingBlanks().isEmpty {
             fail(node, "\(what): must not be empty"); return nil
         }
         if s.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
@@ -159,7 +159,7 @@ public final class PolicyReader {
     }
 
     public func bool(_ node: Node, _ what: String) -> Bool? {
-        guard case let .scalar(s) = node, PolicyReader.tagName(node) == .bool, let b = Bool.construct(from: s) else {
+        guard case let .scalar(s) = node, PolicyReader.tagName(node) == .bool, let b = s.bool else {
             fail(node, "\(what): expected true or false, found \(PolicyReader.describe(node))")
             return nil
         }
@@ -167,7 +167,7 @@ public final class PolicyReader {
     }
 
     public func integer(_ node: Node, _ what: String, min: Int = 1) -> Int? {
-        guard case let .scalar(s) = node, PolicyReader.tagName(node) == .int, let n = Int.construct(from: s) else {
+        guard case let .scalar(s) = node, PolicyReader.tagName(node) == .int, let n = s.int else {
             fail(node, "\(what): expected a whole number, found \(PolicyReader.describe(node))")
             return nil
         }

@@ -38,6 +38,9 @@ fi
 ok() { echo "ok - $*"; passed=$((passed + 1)); }
 notok() { echo "not ok - $*"; failed=$((failed + 1)); }
 
+# hostile_policy NAME FILE: writes a hostile policy (issue 8, points 2 and 3) to FILE.
+hostile_policy() { sh "$here/hostile-policy.sh" "$1" "$2"; }
+
 # ---- Misuse: stages in random order must not crash ------------------------------
 if gcc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g -I"$root/include" "$here/random_calls.c" \
     -o "$tmp/random_calls" -L"$build" -lsealmilter -Wl,-rpath,"$build"; then
@@ -184,6 +187,49 @@ if [ -x "$daemon" ]; then
         else notok "SIGHUP with a key file of mode 0644"; fi
         chmod 600 "$tmp/gw.key"
         stop_daemon TERM "$tmp/d3b.log"
+
+        # 3c. Hostile policy files (issue 8): deep nesting that overflowed the stack, aliases
+        # that multiply the file. sealctl check-config and -t refuse each with one error in
+        # under a second; on SIGHUP the daemon logs why, keeps its policy and keeps serving.
+        cp "$here/policy.yaml" "$tmp/policy.yaml"
+        start_daemon "$tmp/policy.yaml" "$tmp/d3c.log"
+        for h in deep-lists deep-mappings alias-text alias-rules laughs; do
+            hostile_policy "$h" "$tmp/hostile.yaml"
+            case $h in deep-*) why="nesting deeper than 64 levels" ;; *) why="aliases copy too much" ;; esac
+            if [ -x "$build/sealctl" ]; then
+                t0=$(date +%s%N)
+                t=$("$build/sealctl" check-config "$tmp/hostile.yaml" 2>&1); st=$?
+                ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+                n=$(printf '%s\n' "$t" | wc -l)
+                if [ $st -eq 1 ] && [ "$n" -eq 1 ] && [ $ms -lt 1000 ] &&
+                    echo "$t" | grep -Eq "^$tmp/hostile.yaml:[0-9]+:[0-9]+: YAML error: $why"; then
+                    ok "sealctl check-config refuses the hostile policy $h in $ms ms: $(echo "$t" | cut -c1-150)"
+                else notok "sealctl check-config, hostile policy $h: status $st, $n lines, $ms ms: $(echo "$t" | head -3 | cut -c1-300)"; fi
+            fi
+            t0=$(date +%s%N)
+            t=$("$daemon" -t --policy "$tmp/hostile.yaml" 2>&1); st=$?
+            ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+            if [ $st -eq 1 ] && [ $ms -lt 1000 ] && echo "$t" | grep -q "YAML error: $why"; then
+                ok "sealmilterd -t refuses the hostile policy $h in $ms ms"
+            else notok "sealmilterd -t, hostile policy $h: status $st, $ms ms: $(echo "$t" | head -3 | cut -c1-300)"; fi
+            before=$(grep -c 'keeping the policy in use' "$tmp/d3c.log")
+            cp "$tmp/hostile.yaml" "$tmp/policy.yaml"
+            kill -HUP "$daemon_pid"
+            i=0
+            while [ "$(grep -c 'keeping the policy in use' "$tmp/d3c.log")" -le "$before" ] && kill -0 "$daemon_pid" 2>/dev/null &&
+                [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+            if kill -0 "$daemon_pid" 2>/dev/null && grep -q "policy not loaded: .*YAML error: $why" "$tmp/d3c.log" &&
+                [ "$(grep -c 'keeping the policy in use' "$tmp/d3c.log")" -gt "$before" ]; then
+                ok "SIGHUP with the hostile policy $h: refused and logged, still running"
+            else notok "SIGHUP with the hostile policy $h (daemon $(kill -0 "$daemon_pid" 2>/dev/null && echo alive || echo dead))"; fi
+        done
+        if kill -0 "$daemon_pid" 2>/dev/null; then
+            miltertest_run "$here/milter.lua" "milter.lua after the hostile reloads"
+            stop_daemon TERM "$tmp/d3c.log"
+        else
+            notok "the daemon died on a hostile reload"; sed 's/^/    # daemon: /' "$tmp/d3c.log" | tail -5
+            daemon_pid=
+        fi
 
         # 4. SIGTERM with a message under way: it is finished, then the daemon exits.
         start_daemon "$here/policy.yaml" "$tmp/d4.log"

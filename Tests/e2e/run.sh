@@ -261,6 +261,39 @@ if want h; then
     fi
 fi
 
+# (j) hostile policy files on SIGHUP (issue 8): refused and logged, the policy in use kept ------
+# After each reload of a hostile file, a message the policy rejects is still rejected
+# through Postfix: the daemon is alive and serving with its previous policy.
+if want j && [ "$DAEMON" != none ] && [[ "$DAEMON" != *mock-milter* ]]; then
+    cp "$POLICY" "$W/policy.good"
+    for h in deep-lists deep-mappings alias-text alias-rules laughs; do
+        case $h in deep-*) why="nesting deeper than 64 levels" ;; *) why="aliases copy too much" ;; esac
+        if ! sh "$HERE/../capi/hostile-policy.sh" "$h" "$POLICY"; then notok "j hostile policy $h" "cannot write it"; continue; fi
+        before=$(grep -c 'keeping the policy in use' "$W/log/daemon.log")
+        if [ -z "$DAEMON_PID" ] || ! kill -HUP "$DAEMON_PID" 2>/dev/null; then notok "j hostile policy $h" "no daemon to signal"; continue; fi
+        for n in $(seq 1 50); do
+            [ "$(grep -c 'keeping the policy in use' "$W/log/daemon.log")" -gt "$before" ] && break
+            kill -0 "$DAEMON_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        T=$(tok "hostile-$h"); simple_msg "$W/msgs/j-$h.eml" "$T" "E2E-REJECT after a hostile reload"
+        send "j-$h" --from eve@ext.test --to bob@int.test --data "@$W/msgs/j-$h.eml"
+        if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
+            notok "j hostile policy $h" "the daemon died on SIGHUP; log tail: $(tail -3 "$W/log/daemon.log" | tr '\n' ' ')"
+            DAEMON_PID=; cp "$W/policy.good" "$POLICY"; start_daemon || true
+        elif [ "$(grep -c 'keeping the policy in use' "$W/log/daemon.log")" -le "$before" ]; then
+            notok "j hostile policy $h" "no 'keeping the policy in use' line within 5 s of SIGHUP"
+        elif ! grep -q "policy not loaded: .*YAML error: $why" "$W/log/daemon.log"; then
+            notok "j hostile policy $h" "the log does not say why ('$why'): $(grep 'policy not loaded' "$W/log/daemon.log" | tail -1 | cut -c1-200)"
+        elif ! grep -q '^<\*\* *550 5\.7\.1 .*e2e reject' "$W/out/j-$h"; then
+            notok "j hostile policy $h" "refused, but the next message got '$(data_reply "j-$h")' instead of the previous policy's 550"
+        else
+            ok "j hostile policy $h on SIGHUP: $(grep -o "policy not loaded: .*" "$W/log/daemon.log" | tail -1 | cut -c1-110); still rejecting E2E-REJECT"
+        fi
+    done
+    cp "$W/policy.good" "$POLICY"
+fi
+
 # (i) SIGKILL mid-transaction, retry, delivered exactly once -----------------------------------
 if want i && [ "$DAEMON" != none ]; then
     T_I=$(tok kill); simple_msg "$W/msgs/i.eml" "$T_I" "e2e kill test"
