@@ -4,6 +4,8 @@ import PackageDescription
 // Module map (one capability per module):
 //   SealMIME        streaming MIME parser and transfer decoders (no dependencies)
 //   SealDetect      unscannable-content detection (labels and decoded bytes)
+//   SealPattern     linear-time regular expressions and keywords (Hyperscan databases, scanning)
+//   CHyperscan      system-library target for Debian's libhyperscan (pkg-config libhs)
 //   SealPolicy      the YAML policy: model, loader, validation, matchers
 //   SealEngine      per-message engine: stages, verdicts, actions, body spool/rewrite
 //   SealMetrics     process-wide Prometheus metrics (swift-prometheus)
@@ -27,9 +29,11 @@ let package = Package(
     targets: [
         .target(name: "SealMIME"),
         .target(name: "SealDetect"),
-        .target(name: "SealPolicy", dependencies: ["SealDetect", "SealMIME", .product(name: "Yams", package: "Yams")]),
+        .systemLibrary(name: "CHyperscan", pkgConfig: "libhs", providers: [.apt(["libhyperscan-dev"])]),
+        .target(name: "SealPattern", dependencies: ["CHyperscan"]),
+        .target(name: "SealPolicy", dependencies: ["SealDetect", "SealMIME", "SealPattern", .product(name: "Yams", package: "Yams")]),
         .target(name: "SealMetrics", dependencies: [.product(name: "Prometheus", package: "swift-prometheus")]),
-        .target(name: "SealEngine", dependencies: ["SealMIME", "SealDetect", "SealPolicy", "SealMetrics"]),
+        .target(name: "SealEngine", dependencies: ["SealMIME", "SealDetect", "SealPolicy", "SealPattern", "SealMetrics"]),
         .target(name: "SealmilterCAPI", dependencies: ["SealEngine"]),
         .systemLibrary(name: "CLibMilter"),
         .executableTarget(
@@ -51,7 +55,8 @@ let package = Package(
         .executableTarget(name: "sealbench", dependencies: ["SealEngine", "SealMIME"]),
         .testTarget(name: "SealMIMETests", dependencies: ["SealMIME"]),
         .testTarget(name: "SealDetectTests", dependencies: ["SealDetect"]),
-        .testTarget(name: "SealPolicyTests", dependencies: ["SealPolicy"]),
+        .testTarget(name: "SealPatternTests", dependencies: ["SealPattern"]),
+        .testTarget(name: "SealPolicyTests", dependencies: ["SealPolicy", "SealPattern"]),
         .testTarget(name: "SealEngineTests", dependencies: ["SealEngine", "SealMetrics"]),
     ]
 )
