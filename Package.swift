@@ -52,7 +52,7 @@ let package = Package(
         .executableTarget(name: "sealctl", dependencies: [
             "SealEngine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "sealbench", dependencies: ["SealEngine", "SealMIME"]),
+        .executableTarget(name: "sealbench", dependencies: ["SealEngine", "SealMIME", "SealPolicy", "SealPattern"]),
         .testTarget(name: "SealMIMETests", dependencies: ["SealMIME"]),
         .testTarget(name: "SealDetectTests", dependencies: ["SealDetect"]),
         .testTarget(name: "SealPatternTests", dependencies: ["SealPattern"]),

@@ -92,3 +92,6 @@ enum Hyperscan {
 
     static var version: String { String(cString: hs_version()) }
 }
+
+/// The Hyperscan library's version string (e.g. "5.4.0 2021-01-26").
+public var hyperscanVersion: String { Hyperscan.version }
