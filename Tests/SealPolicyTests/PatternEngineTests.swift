@@ -217,3 +217,34 @@ import Synchronization
         #expect(bad.withLock { $0 } == 0)
     }
 }
+
+/// The syntax sealmilter.yaml(5) documents, construct by construct: what it says is supported
+/// compiles and matches, what it says is not is refused.
+@Suite struct DocumentedSyntax {
+    @Test(arguments: [
+        ("\\x41\\x{20AC}\\o{101}", "A€A"), ("\\t\\e\\cA", "\t\u{1B}\u{01}"), ("\\Q.*\\E", ".*"),
+        ("^[a-z][^x][[:alpha:]]$", "aéb"), ("\\d\\w\\s\\h\\v", "1a \t\n"), ("\\p{L}\\p{Lu}\\p{Greek}\\P{L}\\p{Z}", "éÉλ1\u{A0}"),
+        ("(?:a|b)(c)(?<name>d)", "bcd"), ("^a*b+c?d{2}e{1,2}f{2,}$", "bbddeff"), ("^a+?b*?$", "aab"),
+        ("\\Aab\\z", "ab"), ("ab\\Z", "ab\n"), ("\\bab\\B", "x abc"), ("a(?#note)b", "ab"),
+        ("(?i)ab", "AB"), ("(?m)^b$", "a\nb\nc"), ("(?s)a.b", "a\nb"), ("(?x) a b # c\n", "ab"),
+        ("(?i)a(?-i)b", "Ab"), ("(?i:a)b", "Ab"),
+    ])
+    func supported(pattern: String, text: String) throws {
+        #expect(try TextMatcher(patterns: [pattern]).matches(text), "\(pattern) on \(text.debugDescription)")
+    }
+
+    @Test(arguments: [
+        "(a)\\1", "(?<n>a)\\k<n>", "a(?=b)", "a(?!b)", "(?<=a)b", "(?<!a)b", "(?>a)", "a*+", "a++", "a?+",
+        "(a)?(?(1)b|c)", "(?R)", "(a)(?1)", "a\\Kb", "\\Ga", "\\R", "\\X", "\\N", "(?U)a", "(?J)a",
+    ])
+    func unsupported(pattern: String) {
+        #expect(throws: PatternError.self, "\(pattern) compiled") { _ = try TextMatcher(patterns: [pattern]) }
+    }
+
+    @Test func classesAreASCII() throws {
+        #expect(try !TextMatcher(patterns: ["\\w"]).matches("é"))
+        #expect(try !TextMatcher(patterns: ["\\s"]).matches("\u{A0}"))
+        #expect(try !TextMatcher(patterns: ["[[:alpha:]]"]).matches("é"))
+        #expect(try !TextMatcher(patterns: ["(?i)a(?-i)b"]).matches("AB"))
+    }
+}
