@@ -300,6 +300,25 @@ if want i && [ "$DAEMON" != none ]; then
     fi
 fi
 
+# (j) hostile regular expressions (issue 8): a 1 MB message is decided quickly ---------------------
+if want j; then
+    for v in 0 1; do
+        T_J=$(tok hostile$v); $PY "$E2E" hostile "$W/msgs/j$v.eml" "$T_J" "$v"
+        t0=$(date +%s.%N)
+        send j$v --from eve@ext.test --to bob@int.test --data "@$W/msgs/j$v.eml"
+        secs=$(echo "$(date +%s.%N) - $t0" | bc)
+        size=$(stat -c %s "$W/msgs/j$v.eml")
+        name="j$v hostile patterns on a $size-byte message ($([ $v = 1 ] && echo 'body matches' || echo 'nothing matches'))"
+        if ! delivered j$v "$T_J"; then notok "$name" "$WHY"
+        elif (( $(echo "$secs > 10" | bc) )); then notok "$name" "SMTP transaction took $secs s"
+        elif ! milter_saw j$v; then notok "$name" "delivered, but the daemon log never mentions $(queued_id j$v)"
+        elif [ $v = 1 ] && ! r=$($PY "$E2E" header-re "$DELIVERED" '^X-E2E-Hostile-Body: matched$'); then notok "$name" "$r"
+        elif [ $v = 0 ] && ! r=$($PY "$E2E" no-header-re "$DELIVERED" '^X-E2E-Hostile-Body:'); then notok "$name" "$r"
+        elif ! r=$($PY "$E2E" no-header-re "$DELIVERED" '^X-E2E-Hostile-Subject:'); then notok "$name" "$r"
+        else ok "$name: decided and delivered in $(printf '%.2f' "$secs") s"; fi
+    done
+fi
+
 # nothing else may be stuck: everything not held has left the queue
 if [ -n "$(find "$W/queue/incoming" "$W/queue/active" "$W/queue/deferred" -type f 2>/dev/null)" ]; then
     note "messages still queued (not held):"; postqueue -c "$W/etc" -p | sed 's/^/#   /'
