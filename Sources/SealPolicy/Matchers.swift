@@ -207,7 +207,8 @@ public struct TextMatcher: Sendable {
         database.matchesAny(text, scratch: scratch)
     }
 
-    /// The same on UTF-8 bytes. `utf8` must be valid UTF-8 (expressions are compiled in UTF-8 mode).
+    /// The same on UTF-8 bytes. `utf8` should be valid UTF-8 (expressions are compiled in UTF-8
+    /// mode): on other bytes the answer is unspecified, though scanning stays safe.
     public func matches(utf8: UnsafeRawBufferPointer, scratch: Scratch? = nil) -> Bool {
         database.matchesAny(utf8, scratch: scratch)
     }

@@ -144,3 +144,23 @@ func ids(_ db: PatternDatabase, _ text: String) -> [Int] {
         #expect(ids(cased, "xAbc") == [0])
     }
 }
+
+@Suite struct InvalidInput {
+    /// Expressions compiled for UTF-8 given bytes that are not UTF-8: no error, no crash
+    /// (Hyperscan's answers on such input are unspecified; callers pass decoded text).
+    @Test func randomBytesDoNotBreakScanning() throws {
+        let db = try PatternDatabase(["(?i)größe.*x", "^a.b$", "[^x]{3}é", "\\p{L}+ü", "(?i)account.*number"].enumerated().map {
+            PatternExpression($0.element, id: UInt32($0.offset), flags: [.utf8, .singleMatch])
+        }, mode: .block)
+        let stream = try PatternDatabase([PatternExpression("(?i)größe.*x", id: 0, flags: [.utf8, .singleMatch])], mode: .stream)
+        var rng = SplitMix64(state: 7)
+        for _ in 0..<5000 {
+            let bytes = (0..<Int.random(in: 0...512, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let found = bytes.withUnsafeBytes { db.matches(in: $0) }
+            #expect(found.allSatisfy { $0 < 5 })
+            let s = stream.openStream()
+            bytes.withUnsafeBytes { s.feed($0) }
+            _ = s.finish()
+        }
+    }
+}
