@@ -316,6 +316,17 @@ if want j; then
         elif [ $v = 0 ] && ! r=$($PY "$E2E" no-header-re "$DELIVERED" '^X-E2E-Hostile-Body:'); then notok "$name" "$r"
         elif ! r=$($PY "$E2E" no-header-re "$DELIVERED" '^X-E2E-Hostile-Subject:'); then notok "$name" "$r"
         else ok "$name: decided and delivered in $(printf '%.2f' "$secs") s"; fi
+        # the same message through `sealctl scan` (no Postfix): the same decision, as quickly
+        if [ "$SEALCTL" != none ] && [ -x "$SEALCTL" ]; then
+            want_rules=$([ $v = 1 ] && echo e2e-hostile-body || echo none)
+            t0=$(date +%s.%N)
+            out=$(timeout 60 "$SEALCTL" scan --policy "$POLICY" --from eve@ext.test --to bob@int.test "$W/msgs/j$v.eml" 2>&1)
+            secs=$(echo "$(date +%s.%N) - $t0" | bc)
+            got=$(echo "$out" | sed -n 's/^Rules matched: //p')
+            if (( $(echo "$secs > 10" | bc) )); then notok "j$v sealctl scan" "took $secs s"
+            elif [ "$got" != "$want_rules" ]; then notok "j$v sealctl scan" "rules matched '$got', expected '$want_rules'"
+            else ok "j$v sealctl scan: rules matched '$got' in $(printf '%.2f' "$secs") s"; fi
+        fi
     done
 fi
 
