@@ -77,3 +77,94 @@ public struct PatternCompileError: Error, Sendable, Equatable, CustomStringConve
         index.map { "expression \($0): \(message)" } ?? message
     }
 }
+
+extension PatternExpression {
+    /// The weight of the counted repetitions (`{n}`, `{n,}`, `{n,m}`) of `pattern`: for each, its
+    /// largest bound, times the bounds of the counted groups around it, all added up
+    /// (`a{5}b{10}` weighs 15, `(x.{100}){100}` 100 + 100 · 100). Hyperscan unrolls counted
+    /// repetitions, so its compile time and database size grow with this weight (quadratically
+    /// and worse for wide classes such as `.` in UTF-8 mode: `x.{0,500}y` takes seconds,
+    /// `x.{0,1000}y.{0,1000}z` minutes). Escapes (`\x{...}`, `\p{...}`, `\Q...\E`), character
+    /// classes and `(?#...)` comments are skipped; a `{` that does not start a quantifier is a
+    /// literal, as in PCRE.
+    public static func repetitionWeight(_ pattern: String) -> Int {
+        let c = Array(pattern.unicodeScalars)
+        var i = 0
+        // Weight inside each open group; the top-level "group" is the last element.
+        var stack: [Int] = [0]
+        /// The bound of a quantifier `{n}`, `{n,}`, `{n,m}` at `j`, and the index after it.
+        func quantifier(at j: Int) -> (Int, Int)? {
+            guard j < c.count, c[j] == "{" else { return nil }
+            var k = j + 1
+            var lo = "", hi = "", comma = false
+            while k < c.count, c[k] != "}" {
+                if c[k] == "," { if comma { return nil }; comma = true }
+                else if ("0"..."9").contains(c[k]) { if comma { hi.unicodeScalars.append(c[k]) } else { lo.unicodeScalars.append(c[k]) } }
+                else if c[k] == " " { }
+                else { return nil }
+                k += 1
+            }
+            guard k < c.count, !lo.isEmpty else { return nil }
+            let bound = min(Int(hi.isEmpty ? lo : hi) ?? Int.max / 4, 1 << 30)
+            return (bound, k + 1)
+        }
+        func add(_ w: Int) { stack[stack.count - 1] = min(stack[stack.count - 1] + w, 1 << 40) }
+        while i < c.count {
+            let ch = c[i]
+            switch ch {
+            case "\\":
+                guard i + 1 < c.count else { i += 1; continue }
+                let e = c[i + 1]
+                if e == "Q" {  // literal up to \E
+                    i += 2
+                    while i + 1 < c.count, !(c[i] == "\\" && c[i + 1] == "E") { i += 1 }
+                    i += 2
+                    continue
+                }
+                i += 2
+                if "xopPNgk".unicodeScalars.contains(e), i < c.count, c[i] == "{" {
+                    while i < c.count, c[i] != "}" { i += 1 }
+                    i += 1
+                }
+            case "[":  // a class: up to the first `]` that is not its first member
+                i += 1
+                if i < c.count, c[i] == "^" { i += 1 }
+                if i < c.count, c[i] == "]" { i += 1 }
+                while i < c.count, c[i] != "]" {
+                    if c[i] == "\\" { i += 2; continue }
+                    if c[i] == "[", i + 1 < c.count, c[i + 1] == ":" {  // [:alpha:]
+                        i += 2
+                        while i + 1 < c.count, !(c[i] == ":" && c[i + 1] == "]") { i += 1 }
+                        i += 2
+                        continue
+                    }
+                    i += 1
+                }
+                i += 1
+            case "(":
+                if i + 2 < c.count, c[i + 1] == "?", c[i + 2] == "#" {  // comment
+                    while i < c.count, c[i] != ")" { i += 1 }
+                    i += 1
+                    continue
+                }
+                stack.append(0)
+                i += 1
+            case ")":
+                let inner = stack.count > 1 ? stack.removeLast() : 0
+                i += 1
+                if let (b, next) = quantifier(at: i) {
+                    add(b + b * inner)
+                    i = next
+                } else {
+                    add(inner)
+                }
+            case "{":
+                if let (b, next) = quantifier(at: i) { add(b); i = next } else { i += 1 }
+            default:
+                i += 1
+            }
+        }
+        while stack.count > 1 { let w = stack.removeLast(); add(w) }
+        return stack[0]
+    }
+}

@@ -164,3 +164,16 @@ func ids(_ db: PatternDatabase, _ text: String) -> [Int] {
         }
     }
 }
+
+@Suite struct RepetitionWeights {
+    @Test(arguments: [
+        ("abc", 0), ("a*b+c?", 0), ("a{5}b{10}", 15), ("a{2,7}", 7), ("a{3,}", 3), ("x.{0,40}y", 40),
+        ("(x.{100}){100}", 100 + 100 * 100), ("((a){2}){3}", 3 + 3 * (2 + 2 * 0)), ("(ab){5}", 5), ("(a{4})+", 4),
+        ("a{,3}", 0), ("a{x}", 0), ("\\x{20AC}{2}", 2), ("\\p{L}{3}", 3), ("[{5}]", 0), ("[]{9}]", 0),
+        ("[[:alpha:]{]{2}", 2), ("\\Q{500}\\E", 0), ("(?#{500})a{2}", 2), ("\\{500}", 0), ("(a{2}", 2),
+        ("a{99999999999999999999}", 1 << 30),
+    ])
+    func weights(pattern: String, weight: Int) {
+        #expect(PatternExpression.repetitionWeight(pattern) == weight, "\(pattern)")
+    }
+}

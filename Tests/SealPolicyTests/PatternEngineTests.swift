@@ -248,3 +248,43 @@ import Synchronization
         #expect(try !TextMatcher(patterns: ["(?i)a(?-i)b"]).matches("AB"))
     }
 }
+
+/// Expressions whose counted repetitions would make Hyperscan compile for minutes are refused
+/// at once, with what to write instead.
+@Suite struct CompileCost {
+    @Test func heavyRepetitionsAreRefusedQuickly() {
+        for p in ["(?i)x.{0,1000}y.{0,1000}z", "(.{100}){100}", "[a-z]{30000}"] {
+            var t = timespec(), u = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &t)
+            do {
+                _ = try TextMatcher(patterns: ["ok", p])
+                Issue.record("\(p) compiled")
+            } catch {
+                #expect(error.index == 1)
+                #expect(error.message.contains("counted repetitions"), "\(error)")
+            }
+            clock_gettime(CLOCK_MONOTONIC, &u)
+            #expect(Double(u.tv_sec - t.tv_sec) < 1, "\(p)")
+        }
+        expectRefused(oneRule("""
+            when:
+              subject: {matches: ["(.{100}){100}"]}
+            actions: [discard]
+            """), line: 4, "add up to 10100, more than 1000")
+    }
+
+    /// sealmilter.yaml(5): Hyperscan refuses two wide counted repetitions as too large.
+    @Test func wideRepetitionsAreTooLargeForHyperscan() {
+        #expect(PatternExpression.repetitionWeight("x.{0,100}y.{0,100}z") <= TextMatcher.maxRepetitionWeight)
+        do {
+            _ = try TextMatcher(patterns: ["x.{0,100}y.{0,100}z"])
+            Issue.record("compiled")
+        } catch {
+            #expect(error.message.contains("too large"), "\(error)")
+        }
+    }
+
+    @Test func ordinaryCountsStillCompile() throws {
+        #expect(try TextMatcher(patterns: ["\\d{13,19}", "[A-Z]{2}\\d{2}[A-Z0-9]{11,30}", "(?i)urgent.{0,40}transfer"]).matches("GB82WEST12345698765432"))
+    }
+}
