@@ -96,3 +96,41 @@ public struct TextMatcherSet: Sendable {
     /// Bytes of the compiled databases.
     public var byteSize: Int { (block?.byteSize ?? 0) + (stream?.byteSize ?? 0) }
 }
+
+/// Every `body` condition and exception of a policy's rules in one ``TextMatcherSet``, with
+/// where each one sits: the engine scans each text part once (or streams it) and then answers
+/// a rule's body condition with a bit lookup instead of a scan.
+///
+/// ```swift
+/// let bodies = try BodyConditionSet(rules: policy.rules)        // at policy load
+/// var hits = MatchSet()
+/// for text in decodedTextParts { bodies.set.scan(utf8: text, into: &hits, scratch: s) }
+/// // rule r, condition c (a .body condition):
+/// let holds = hits.contains(bodies.conditionSlots[r][c]!)
+/// ```
+public struct BodyConditionSet: Sendable {
+    public let set: TextMatcherSet
+    /// For rule `r`, condition `c`: the set index of that condition when it is `.body`, else nil.
+    public let conditionSlots: [[Int?]]
+    /// The same for the rules' exceptions (`unless`).
+    public let exceptionSlots: [[Int?]]
+
+    public init(rules: [Rule], modes: TextMatcherSet.Modes = .block) throws(TextMatcherSet.CompileError) {
+        var matchers: [TextMatcher] = []
+        func slots(_ conds: [Condition]) -> [Int?] {
+            conds.map { c in
+                guard case .body(let m) = c else { return nil }
+                matchers.append(m)
+                return matchers.count - 1
+            }
+        }
+        var cs: [[Int?]] = [], es: [[Int?]] = []
+        for r in rules {
+            cs.append(slots(r.conditions))
+            es.append(slots(r.exceptions))
+        }
+        conditionSlots = cs
+        exceptionSlots = es
+        set = try TextMatcherSet(matchers, modes: modes)
+    }
+}

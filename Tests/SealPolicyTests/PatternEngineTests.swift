@@ -288,3 +288,38 @@ import Synchronization
         #expect(try TextMatcher(patterns: ["\\d{13,19}", "[A-Z]{2}\\d{2}[A-Z0-9]{11,30}", "(?i)urgent.{0,40}transfer"]).matches("GB82WEST12345698765432"))
     }
 }
+
+@Suite struct BodyConditionSets {
+    @Test func slotsPointAtEachRulesBodyConditions() throws {
+        let p = try #require(accepted("""
+            rules:
+              - name: a
+                when: {subject: {contains: [x]}, body: {contains: [invoice]}}
+                actions: [discard]
+              - name: b
+                when: {sender: ["@ext.test"]}
+                actions: [discard]
+              - name: c
+                when: {body: {matches: ["(?i)urgent.*wire"]}}
+                unless: {body: {contains: [newsletter]}}
+                actions: [discard]
+            """))
+        let b = try BodyConditionSet(rules: p.rules, modes: [.block, .stream])
+        #expect(b.set.count == 3)
+        #expect(b.conditionSlots.count == 3 && b.exceptionSlots.count == 3)
+        #expect(b.conditionSlots[1].allSatisfy { $0 == nil })
+        let text = "URGENT: wire the money, this is no newsletter"
+        let hits = b.set.matching(text)
+        // Each slot answers exactly what the condition's own matcher answers.
+        for (r, rule) in p.rules.enumerated() {
+            for (i, c) in rule.conditions.enumerated() {
+                if case .body(let m) = c { #expect(hits.contains(b.conditionSlots[r][i]!) == m.matches(text)) }
+                else { #expect(b.conditionSlots[r][i] == nil) }
+            }
+            for (i, c) in rule.exceptions.enumerated() {
+                if case .body(let m) = c { #expect(hits.contains(b.exceptionSlots[r][i]!) == m.matches(text)) }
+            }
+        }
+        #expect(hits == MatchSet([1, 2]))
+    }
+}
