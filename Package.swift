@@ -7,6 +7,8 @@ import PackageDescription
 //   CYAML           system-library target for Debian's libyaml (pkg-config yaml-0.1)
 //   SealYAML        YAML reader over libyaml's events: a small tree with marks, bounded
 //                   nesting, alias expansion and size (hostile policy files)
+//   CHyperscan      system-library target for Debian's libhyperscan (pkg-config libhs)
+//   SealPattern     linear-time regular expressions and keywords (Hyperscan databases, scanning)
 //   SealPolicy      the policy file: YAML reader core, settings, shared value readers, matchers
 //   SealEngine      per-message engine: Action/Condition protocols and the built-in ones,
 //                   rule loader and runner, message facts, body pipeline, session
@@ -35,22 +37,25 @@ let package = Package(
         .target(name: "SealDetect"),
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .target(name: "SealYAML", dependencies: ["CYAML"]),
-        .target(name: "SealPolicy", dependencies: ["SealDetect", "SealMIME", "SealYAML"]),
+        .systemLibrary(name: "CHyperscan", pkgConfig: "libhs", providers: [.apt(["libhyperscan-dev"])]),
+        .target(name: "SealPattern", dependencies: ["CHyperscan"]),
+        .target(name: "SealPolicy", dependencies: ["SealDetect", "SealMIME", "SealYAML", "SealPattern"]),
         .target(name: "SealMetrics", dependencies: [.product(name: "Prometheus", package: "swift-prometheus")]),
-        .target(name: "SealEngine", dependencies: ["SealMIME", "SealDetect", "SealPolicy", "SealMetrics"]),
+        .target(name: "SealEngine", dependencies: ["SealMIME", "SealDetect", "SealPolicy", "SealPattern", "SealMetrics"]),
         .target(name: "SealmilterCAPI", dependencies: ["SealEngine", "SealCtl"]),
         // sealctl's commands; they live in libsealmilter, and the sealctl program
         // (Sources/sealctl/main.c) is a C host of the library like the daemon.
         .target(name: "SealCtl", dependencies: [
             "SealEngine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "sealbench", dependencies: ["SealEngine", "SealMIME"]),
+        .executableTarget(name: "sealbench", dependencies: ["SealEngine", "SealMIME", "SealPolicy", "SealPattern"]),
         // Shared by the test targets: the seeded random generator.
         .target(name: "SealTestSupport", path: "Tests/SealTestSupport"),
         .testTarget(name: "SealMIMETests", dependencies: ["SealMIME"]),
         .testTarget(name: "SealDetectTests", dependencies: ["SealDetect"]),
         .testTarget(name: "SealYAMLTests", dependencies: ["SealYAML"]),
-        .testTarget(name: "SealPolicyTests", dependencies: ["SealPolicy", "SealEngine", "SealTestSupport"]),
+        .testTarget(name: "SealPatternTests", dependencies: ["SealPattern"]),
+        .testTarget(name: "SealPolicyTests", dependencies: ["SealPolicy", "SealPattern", "SealEngine", "SealTestSupport"]),
         .testTarget(name: "SealEngineTests", dependencies: ["SealEngine", "SealMetrics", "SealTestSupport"]),
     ]
 )

@@ -1,3 +1,4 @@
+import SealPattern
 import SealPolicy
 import SealDetect
 import SealMetrics
@@ -8,10 +9,45 @@ public final class Engine: Sendable {
     public let policy: Policy
     /// Whether some rule reads the decoded text of text parts.
     let readsText: Bool
+    /// Every body condition of the policy in one pattern set, scanned once per
+    /// message (nil: no body condition, or the set could not be compiled, in which
+    /// case each condition scans on its own, with the same result).
+    let bodySet: TextMatcherSet?
 
     public init(policy: Policy) {
-        self.policy = policy
-        self.readsText = policy.rules.contains { $0.readsText }
+        var p = policy
+        var matchers: [TextMatcher] = []
+        func slotted(_ conditions: [any Condition]) -> [any Condition] {
+            conditions.map { c in
+                guard var b = c as? BodyCondition else { return c }
+                b.slot = matchers.count
+                matchers.append(b.matcher)
+                return b
+            }
+        }
+        for i in p.rules.indices {
+            p.rules[i].conditions = slotted(p.rules[i].conditions)
+            p.rules[i].exceptions = slotted(p.rules[i].exceptions)
+        }
+        var set: TextMatcherSet? = nil
+        if !matchers.isEmpty {
+            do { set = try TextMatcherSet(matchers, modes: .block) } catch {
+                // Each matcher compiled on its own at load; only resource limits get here.
+                for i in p.rules.indices {
+                    p.rules[i].conditions = p.rules[i].conditions.map { c in
+                        guard var b = c as? BodyCondition else { return c }
+                        b.slot = nil; return b
+                    }
+                    p.rules[i].exceptions = p.rules[i].exceptions.map { c in
+                        guard var b = c as? BodyCondition else { return c }
+                        b.slot = nil; return b
+                    }
+                }
+            }
+        }
+        self.policy = p
+        self.bodySet = set
+        self.readsText = p.rules.contains { $0.readsText }
     }
 
     /// Loads and validates the policy file at `path`, with the actions and

@@ -1,6 +1,7 @@
 import SealPolicy
 import SealDetect
 import SealMIME
+import SealPattern
 import SealMetrics
 
 /// One SMTP connection's state and its current message. Use from one thread at a time.
@@ -61,6 +62,8 @@ public final class Session {
 
     var message: Message?
     private var replacement: (any BodySource)?
+    /// The session's pattern scratch space (made on first use, kept for its messages).
+    private lazy var scratch: Scratch? = engine.bodySet?.makeScratch()
 
     public init(engine: Engine, decodeAll: Bool = false) {
         self.engine = engine
@@ -286,7 +289,8 @@ public final class Session {
         abort()
         let runner = RuleRunner(rules: policy.rules, evaluation: policy.evaluation)
         let facts = MessageFacts(sender: stripAngles(sender), settings: policy.settings, macros: macros,
-                                 collectText: engine.readsText, decodeAll: decodeAll, budget: runner.budget)
+                                 collectText: engine.readsText, decodeAll: decodeAll, budget: runner.budget,
+                                 bodySet: engine.bodySet, scratch: engine.bodySet == nil ? nil : scratch)
         let m = Message(facts: facts, runner: runner)
         message = m
         return m

@@ -1,4 +1,5 @@
 import Glibc
+import SealPattern
 /// A domain pattern: `example.com` (exact) or `*.example.com` (any subdomain, not the domain itself).
 /// `*` and `?` may also appear elsewhere (`mx?.example.com`); matching is case-insensitive
 /// and ignores a trailing dot on either side.
@@ -102,112 +103,135 @@ enum Glob {
     }
 }
 
-/// A regular expression of a policy file that does not compile.
+/// A keyword or regular expression of a policy file that does not compile.
 public struct PatternError: Error, CustomStringConvertible, Sendable {
-    /// The offending expression and its position in the list given to the matcher.
+    /// The offending expression (or keyword).
     public var pattern: String
+    /// Its position in the list given to the matcher (`patterns`, or `keywords` when
+    /// ``isKeyword``); -1 when the error concerns the matcher as a whole.
     public var index: Int
+    /// What is wrong, in words (for constructs the engine does not support, it says so).
     public var message: String
-    public var description: String { "invalid regular expression \"\(pattern)\": \(message)" }
+    /// The error concerns a keyword, not a regular expression.
+    public var isKeyword: Bool = false
+    public init(pattern: String, index: Int, message: String, isKeyword: Bool = false) {
+        self.pattern = pattern; self.index = index; self.message = message; self.isKeyword = isKeyword
+    }
+    public var description: String {
+        if index < 0 { return "the keywords and regular expressions do not compile together: \(message)" }
+        return isKeyword ? "keyword \"\(pattern)\" does not compile: \(message)"
+            : "invalid regular expression \"\(pattern)\": \(message)"
+    }
+
+    /// Hyperscan's message, reworded where it refuses a construct it does not support.
+    static func explain(_ hyperscan: String) -> String {
+        let unsupported: [(String, String)] = [
+            ("Back-references", "back-references (\\1, \\k<name>) are not supported"),
+            ("Zero-width assertions", "lookahead and lookbehind ((?=, (?!, (?<=, (?<!) are not supported"),
+            ("Atomic groups", "atomic groups ((?>...)) are not supported"),
+            ("Possessive quantifiers", "possessive quantifiers (*+, ++, ?+, {n,m}+) are not supported"),
+            ("Subpattern reference", "subroutine calls and recursion ((?1), (?R), (?&name)) are not supported"),
+            ("conditional", "conditional groups ((?(1)...|...)) are not supported"),
+        ]
+        for (needle, text) in unsupported where hyperscan.contains(needle) {
+            return text + " by the linear-time regular-expression engine (Hyperscan; see sealmilter.yaml(5)); Hyperscan says: " + hyperscan
+        }
+        if hyperscan.contains("not supported") || hyperscan.contains("unsupported") || hyperscan.contains("Unrecognised character after (?") {
+            return hyperscan + " (this construct is not supported by the linear-time regular-expression engine, Hyperscan; see sealmilter.yaml(5))"
+        }
+        return hyperscan
+    }
 }
 
 /// Text conditions: keywords (case-insensitive substrings) and regular expressions.
 /// Matches when any keyword or any expression matches.
 ///
-/// Expressions use Swift `Regex` syntax (Perl-like), are case-sensitive unless written
-/// with `(?i)`, and match anywhere in the text (`^`/`$` anchor the whole text unless `(?m)`).
-/// They are compiled once, here; an expression that does not compile throws a ``PatternError``.
-public struct TextMatcher: @unchecked Sendable {
-    public var keywords: [String]
-    public var patterns: [String]
-    /// Lower-cased keywords.
-    private let foldedKeywords: [String]
-    /// Folded keywords that are plain ASCII, as bytes (searched without case mapping).
-    private let asciiKeywords: [[UInt8]]
-    /// Folded keywords with non-ASCII letters (compared after Unicode lowercasing).
-    private let unicodeKeywords: [String]
-    /// The compiled `patterns`, same order. Regex is not Sendable, but these are never mutated.
-    private let regexes: [Regex<AnyRegexOutput>]
+/// Keywords and expressions are compiled together, once, into one Hyperscan database
+/// (see SealPattern) and matched in one pass in time linear in the text, whatever the
+/// expression: there is no backtracking. Expressions use Hyperscan's subset of PCRE syntax
+/// (no back-references, lookaround, atomic groups, possessive quantifiers, conditionals or
+/// recursion), are case-sensitive unless written with `(?i)` (Unicode simple case folding),
+/// match anywhere in the text, and `^`/`$` anchor the whole text unless `(?m)` (`$` also
+/// before a final line feed; `\z` only at the very end). The text is UTF-8: `.` and classes
+/// match characters; `\w`, `\d`, `\s`, `\b` and POSIX classes are ASCII (use `\p{L}`,
+/// `\p{N}`... for Unicode). An expression that matches the empty string matches every text.
+/// Keywords ignore ASCII case (plain-ASCII keywords are searched as bytes) and, for non-ASCII
+/// letters, Unicode simple case folding. An expression or keyword that does not compile throws
+/// a ``PatternError``.
+///
+/// Threading: a matcher is immutable and shareable; ``matches(_:)`` borrows scratch space from
+/// a process-wide pool; a session that scans often can pass its own ``Scratch``.
+public struct TextMatcher: Sendable {
+    public let keywords: [String]
+    public let patterns: [String]
+    /// The compiled form: one expression per non-empty keyword, then one per pattern, all with
+    /// id `0` and ``PatternFlags/singleMatch`` (see ``expressions(id:)`` to reuse them).
+    private let compiled: [PatternExpression]
+    private let database: PatternDatabase
 
-    public init(keywords: [String] = [], patterns: [String] = []) throws {
+    /// The largest ``PatternExpression/repetitionWeight(_:)`` of a policy expression. Compile time
+    /// grows fast with it (UTF-8 `x.{0,250}y`: 2 s, `x.{0,500}y`: 7 s on the benchmark machine).
+    public static let maxRepetitionWeight = 1000
+
+    /// The flags of a policy regular expression: UTF-8, reported once, may match the empty string.
+    public static let patternFlags: PatternFlags = [.utf8, .singleMatch, .allowEmpty]
+
+    public init(keywords: [String] = [], patterns: [String] = []) throws(PatternError) {
         self.keywords = keywords; self.patterns = patterns
-        self.foldedKeywords = keywords.map { $0.lowercased() }.filter { !$0.isEmpty }
-        self.asciiKeywords = foldedKeywords.filter { $0.utf8.allSatisfy { $0 < 128 } }.map { Array($0.utf8) }
-        self.unicodeKeywords = foldedKeywords.filter { !$0.utf8.allSatisfy { $0 < 128 } }
-        var compiled: [Regex<AnyRegexOutput>] = []
+        var exprs: [PatternExpression] = []
+        var origin: [(keyword: Bool, index: Int)] = []
+        for (i, k) in keywords.enumerated() where !k.isEmpty {
+            exprs.append(.literal(k, id: 0, caseless: true))
+            origin.append((true, i))
+        }
         for (i, p) in patterns.enumerated() {
-            do {
-                let r = try Regex(p)
-                // Matching once lowers the expression now (it is otherwise done lazily on first
-                // use): a construct that only fails then is refused at load, not per message.
-                _ = try r.firstMatch(in: "")
-                compiled.append(r)
-            } catch {
-                throw PatternError(pattern: p, index: i, message: TextMatcher.describe(error))
+            let w = PatternExpression.repetitionWeight(p)
+            if w > TextMatcher.maxRepetitionWeight {
+                throw PatternError(pattern: p, index: i, message: "its counted repetitions ({n,m}) add up to \(w), more than \(TextMatcher.maxRepetitionWeight): the engine unrolls them, and an expression that large takes too long to compile or is refused as too large; use *, + or smaller counts")
             }
+            exprs.append(PatternExpression(p, id: 0, flags: TextMatcher.patternFlags))
+            origin.append((false, i))
         }
-        self.regexes = compiled
+        do {
+            database = try PatternDatabase(exprs, mode: .block)
+        } catch {
+            guard let e = error.index else {
+                throw PatternError(pattern: "", index: -1, message: error.message)
+            }
+            let (isKeyword, i) = origin[e]
+            throw PatternError(pattern: isKeyword ? keywords[i] : patterns[i], index: i,
+                               message: PatternError.explain(error.message), isKeyword: isKeyword)
+        }
+        compiled = exprs
     }
 
+    /// Whether any keyword or expression matches `text`.
     public func matches(_ text: String) -> Bool {
-        if !foldedKeywords.isEmpty {
-            // ASCII keywords: a case-folding byte search on the UTF-8 text (no copy,
-            // no Unicode case mapping of the whole text — this runs over message bodies).
-            var t = text
-            let hit = t.withUTF8 { hay in
-                asciiKeywords.contains { TextMatcher.containsASCIIFolded(UnsafeRawBufferPointer(hay), $0) }
-            }
-            if hit { return true }
-            if !unicodeKeywords.isEmpty {
-                let folded = text.lowercased()
-                for k in unicodeKeywords where folded.contains(k) { return true }
-            }
-        }
-        for r in regexes where (try? r.firstMatch(in: text)) != nil { return true }
-        return false
+        database.matchesAny(text)
     }
 
-
-    /// Whether `hay` contains `needle` (lowercase ASCII), ignoring ASCII case.
-    static func containsASCIIFolded(_ hay: UnsafeRawBufferPointer, _ needle: [UInt8]) -> Bool {
-        let n = needle.count
-        guard n > 0 else { return true }
-        guard hay.count >= n, let base = hay.baseAddress else { return false }
-        let p = base.assumingMemoryBound(to: UInt8.self)
-        let lower = needle[0]
-        let upper = (lower >= 97 && lower <= 122) ? lower - 32 : lower
-        let last = hay.count - n
-        var i = 0
-        while i <= last {
-            // The next position holding the first byte in either case.
-            let a = memchr(p + i, Int32(lower), last - i + 1)
-            let b = upper == lower ? nil : memchr(p + i, Int32(upper), last - i + 1)
-            let hit: UnsafeMutableRawPointer
-            switch (a, b) {
-            case (nil, nil): return false
-            case (let x?, nil): hit = x
-            case (nil, let y?): hit = y
-            case (let x?, let y?): hit = min(x, y)
-            }
-            let j = UnsafeRawPointer(hit).assumingMemoryBound(to: UInt8.self) - p
-            var k = 1
-            while k < n {
-                var c = p[j + k]
-                if c >= 65 && c <= 90 { c += 32 }
-                if c != needle[k] { break }
-                k += 1
-            }
-            if k == n { return true }
-            i = j + 1
-        }
-        return false
+    /// The same, with the caller's scratch space (a session's own; see ``Scratch``).
+    public func matches(_ text: String, scratch: Scratch?) -> Bool {
+        database.matchesAny(text, scratch: scratch)
     }
 
-    /// The compiler's message without Swift's type decoration.
-    private static func describe(_ error: any Error) -> String {
-        let s = String(describing: error)
-        return s.isEmpty ? "does not compile" : s
+    /// The same on UTF-8 bytes. `utf8` should be valid UTF-8 (expressions are compiled in UTF-8
+    /// mode): on other bytes the answer is unspecified, though scanning stays safe.
+    public func matches(utf8: UnsafeRawBufferPointer, scratch: Scratch? = nil) -> Bool {
+        database.matchesAny(utf8, scratch: scratch)
     }
+
+    /// Whether the matcher has nothing to match (no keywords, no patterns): it never matches.
+    public var isEmpty: Bool { compiled.isEmpty }
+
+    /// This matcher's compiled expressions with their id set to `id`, to compile into a
+    /// larger database (``TextMatcherSet``).
+    public func expressions(id: UInt32) -> [PatternExpression] {
+        compiled.map { var e = $0; e.id = id; return e }
+    }
+
+    /// The database, for sizing a session's ``Scratch``.
+    public var patternDatabase: PatternDatabase { database }
 }
 
 /// Attachment conditions: filename globs and extensions (case-insensitive), and media types.

@@ -84,18 +84,17 @@ extension PolicyReader {
         }
         do {
             return (try TextMatcher(keywords: keywords.map(\.0), patterns: patterns.map(\.0)), node)
-        } catch let e as PatternError {
-            let n = e.index < patterns.count ? patterns[e.index].1 : node
-            fail(n, "\(what).matches: \(e.description)")
+        } catch let e {  // PatternError, with the index of the keyword or expression
+            let list = e.isKeyword ? keywords : patterns
+            let n = list.indices.contains(e.index) ? list[e.index].1 : node
+            fail(n, "\(what).\(e.isKeyword ? "contains" : "matches"): \(e.description)")
+            if e.isKeyword || e.index < 0 { return nil }
             // Report the other bad expressions too.
             for (p, pn) in patterns.dropFirst(e.index + 1) {
-                do { _ = try TextMatcher(patterns: [p]) } catch let e2 as PatternError {
+                do { _ = try TextMatcher(patterns: [p]) } catch let e2 {
                     fail(pn, "\(what).matches: \(e2.description)")
-                } catch {}
+                }
             }
-            return nil
-        } catch {
-            fail(node, "\(what): \(error)")
             return nil
         }
     }

@@ -9,6 +9,13 @@
 //                   scanned for delimiters and sniffed.
 //       decode-all: the same engine, every part decoded in full (what GMime,
 //                   fast-mail-parser and Python's email do).
+//       --policy FILE: this policy instead of the built-in one (e.g. the pattern benchmark's
+//       policies written by Benchmarks/make_policies.py); the line then ends in policy=FILE.
+//   sealbench --mode matchers [--text-mb N]
+//       Text-matcher throughput on a generated text (no MIME): one keyword (Hyperscan, and the
+//       memchr search it replaced, for reference), the hostile expressions of issue 8 on their
+//       inputs, 1000 expressions as one TextMatcher, as 1000 TextMatchers, and as a
+//       TextMatcherSet (block and stream mode); one line per case, compile times included.
 //   sealbench --stream-gb N [--mode M] [--max-rss-mb M]
 //       Streams a generated N GB message (base64 attachment, text, nested parts)
 //       through the engine in 64 KiB chunks; prints bytes, MB/s and peak RSS; exits 1
@@ -16,6 +23,7 @@
 import Foundation
 import Glibc
 import SealEngine
+import SealPattern
 import SealPolicy
 
 let policyText = """
@@ -56,22 +64,36 @@ var iterations = 1
 var streamGB: Double? = nil
 var maxRSSMB: Int? = nil
 var files: [String] = []
+var policyFile: String? = nil
+var textMB = 4
 while !args.isEmpty {
     let a = args.removeFirst()
     switch a {
     case "--mode": mode = value(&args, a)
     case "--iterations": guard let v = Int(value(&args, a)) else { fail("--iterations needs a number") }; iterations = v
     case "--stream-gb": guard let v = Double(value(&args, a)) else { fail("--stream-gb needs a number") }; streamGB = v
+    case "--policy": policyFile = value(&args, a)
+    case "--text-mb": guard let v = Int(value(&args, a)) else { fail("--text-mb needs a number") }; textMB = v
     case "--max-rss-mb": guard let v = Int(value(&args, a)) else { fail("--max-rss-mb needs a number") }; maxRSSMB = v
     case "-h", "--help":
-        print("usage: sealbench --mode policy|decode-all [--iterations N] FILES...\n       sealbench --stream-gb N [--max-rss-mb M]")
+        print("usage: sealbench --mode policy|decode-all [--iterations N] [--policy FILE] FILES...\n       sealbench --mode matchers [--text-mb N]\n       sealbench --stream-gb N [--max-rss-mb M]")
         exit(0)
     default: files.append(a)
     }
 }
+if mode == "matchers" { runMatcherBench(textMB: textMB); exit(0) }
 guard mode == "policy" || mode == "decode-all" else { fail("unknown mode \(mode)") }
 let policy: Policy
-do { policy = try Policy.parse(yaml: policyText, file: "<sealbench>") } catch { fail("\(error)") }
+do {
+    if let policyFile {
+        guard let text = try? String(contentsOfFile: policyFile, encoding: .utf8) else { fail("cannot read \(policyFile)") }
+        let t0 = now()
+        policy = try Policy.parse(yaml: text, file: policyFile)
+        FileHandle.standardError.write(Data(String(format: "sealbench: policy %@ loaded in %.3f s\n", policyFile, now() - t0).utf8))
+    } else {
+        policy = try Policy.parse(yaml: policyText, file: "<sealbench>")
+    }
+} catch { fail("\(error)") }
 let engine = Engine(policy: policy)
 let chunkSize = 64 * 1024
 let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunkSize, alignment: 64)
@@ -150,4 +172,5 @@ for _ in 0..<iterations {
 }
 let dt = now() - t0
 print(String(format: "sealbench mode=%@ bytes=%lld seconds=%.3f mbps=%.1f peak_rss_kb=%d decoded_bytes=%lld",
-             mode, totalBytes, dt, Double(totalBytes) / dt / 1e6, peakRSSKB(), mode == "decode-all" ? decodedBytes : -1))
+             mode, totalBytes, dt, Double(totalBytes) / dt / 1e6, peakRSSKB(), mode == "decode-all" ? decodedBytes : -1)
+      + (policyFile.map { " policy=" + ($0.split(separator: "/").last.map(String.init) ?? $0) } ?? ""))

@@ -17,6 +17,10 @@ when it does not hold.
   e2e.py slowsmtp PORT FROM TO MSG READY GO   send up to half the body, touch READY,
                                           wait for GO, send the rest; print the final reply
   e2e.py unixconnect PATH                 exit 0 when a unix socket accepts a connection
+  e2e.py hostile OUT TOKEN MATCH          a 1 MB message for the hostile-pattern rules (issue 8):
+                                          long body lines full of "account" and a folded 20 KB
+                                          subject full of "urgent"; with MATCH=1 the last body
+                                          line ends in "NUMBER" (so (?i)account.*number holds)
 """
 import email
 import email.policy
@@ -307,6 +311,37 @@ def cmd_unixconnect(path):
         fail(str(e))
 
 
+def cmd_hostile(out, token, match):
+    # Backtracking engines try every "account" against every later position of its line:
+    # quadratic per line, so the lines are long (64 KB; Postfix rebuilds long lines).
+    line = ("Account account ACCOUNT numbe accoun " * 1800)[:65536]
+    lines = [line] * 16
+    if match == "1":
+        lines[-1] = lines[-1] + " NUMBER"
+    words = ["E2E-HOSTILE"] + ["urgent"] * 2900
+    subject, cur = [], ""
+    for w in words:  # folded at about 70 columns
+        if cur and len(cur) + len(w) + 1 > 70:
+            subject.append(cur)
+            cur = w
+        else:
+            cur = (cur + " " + w) if cur else w
+    subject.append(cur)
+    text = (
+        "From: Eve <eve@ext.test>\n"
+        "To: Bob <bob@int.test>\n"
+        "Subject: " + "\n ".join(subject) + "\n"
+        f"Message-ID: <{token}@e2e.test>\n"
+        "MIME-Version: 1.0\n"
+        "Content-Type: text/plain; charset=utf-8\n"
+        "\n"
+        + "\n".join(lines) + "\n"
+        + "aaaaaaaaaaaaaaaaaaa!\n"  # (a+)+$ does not hold: the text ends in "!"
+    )
+    with open(out, "w") as f:
+        f.write(text)
+
+
 def main():
     a = sys.argv[1:]
     if not a:
@@ -323,6 +358,7 @@ def main():
         "ambigzipmsg": cmd_ambigzipmsg,
         "slowsmtp": cmd_slowsmtp,
         "unixconnect": cmd_unixconnect,
+        "hostile": cmd_hostile,
     }[c](*args)
 
 

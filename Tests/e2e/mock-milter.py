@@ -148,6 +148,13 @@ def eom(s, headers, body, macros):
         send(s, b"h", b"X-Sealmilter-Unscannable\0" + ", ".join(kinds).encode() + b"\0")
     if "E2E-QUARANTINE" in subject:
         send(s, b"q", b"e2e quarantine rule\0")
+    if "E2E-HOSTILE" in subject:
+        # policy.yaml's e2e-hostile-body, (?i)account.*number per line, without backtracking
+        for line in body.lower().split(b"\n"):
+            a, n = line.find(b"account"), line.rfind(b"number")
+            if a >= 0 and n > a:
+                send(s, b"h", b"X-E2E-Hostile-Body\0matched\0")
+                break
     send(s, b"a")
 
 

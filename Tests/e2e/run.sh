@@ -261,34 +261,34 @@ if want h; then
     fi
 fi
 
-# (j) hostile policy files on SIGHUP (issue 8): refused and logged, the policy in use kept ------
+# (m) hostile policy files on SIGHUP (issue 8): refused and logged, the policy in use kept ------
 # After each reload of a hostile file, a message the policy rejects is still rejected
 # through Postfix: the daemon is alive and serving with its previous policy.
-if want j && [ "$DAEMON" != none ] && [[ "$DAEMON" != *mock-milter* ]]; then
+if want m && [ "$DAEMON" != none ] && [[ "$DAEMON" != *mock-milter* ]]; then
     cp "$POLICY" "$W/policy.good"
     for h in deep-lists deep-mappings alias-text alias-rules laughs; do
         case $h in deep-*) why="nesting deeper than 64 levels" ;; *) why="aliases copy too much" ;; esac
-        if ! sh "$HERE/../capi/hostile-policy.sh" "$h" "$POLICY"; then notok "j hostile policy $h" "cannot write it"; continue; fi
+        if ! sh "$HERE/../capi/hostile-policy.sh" "$h" "$POLICY"; then notok "m hostile policy $h" "cannot write it"; continue; fi
         before=$(grep -c 'keeping the policy in use' "$W/log/daemon.log")
-        if [ -z "$DAEMON_PID" ] || ! kill -HUP "$DAEMON_PID" 2>/dev/null; then notok "j hostile policy $h" "no daemon to signal"; continue; fi
+        if [ -z "$DAEMON_PID" ] || ! kill -HUP "$DAEMON_PID" 2>/dev/null; then notok "m hostile policy $h" "no daemon to signal"; continue; fi
         for n in $(seq 1 50); do
             [ "$(grep -c 'keeping the policy in use' "$W/log/daemon.log")" -gt "$before" ] && break
             kill -0 "$DAEMON_PID" 2>/dev/null || break
             sleep 0.1
         done
-        T=$(tok "hostile-$h"); simple_msg "$W/msgs/j-$h.eml" "$T" "E2E-REJECT after a hostile reload"
-        send "j-$h" --from eve@ext.test --to bob@int.test --data "@$W/msgs/j-$h.eml"
+        T=$(tok "hostile-$h"); simple_msg "$W/msgs/m-$h.eml" "$T" "E2E-REJECT after a hostile reload"
+        send "m-$h" --from eve@ext.test --to bob@int.test --data "@$W/msgs/m-$h.eml"
         if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
-            notok "j hostile policy $h" "the daemon died on SIGHUP; log tail: $(tail -3 "$W/log/daemon.log" | tr '\n' ' ')"
+            notok "m hostile policy $h" "the daemon died on SIGHUP; log tail: $(tail -3 "$W/log/daemon.log" | tr '\n' ' ')"
             DAEMON_PID=; cp "$W/policy.good" "$POLICY"; start_daemon || true
         elif [ "$(grep -c 'keeping the policy in use' "$W/log/daemon.log")" -le "$before" ]; then
-            notok "j hostile policy $h" "no 'keeping the policy in use' line within 5 s of SIGHUP"
+            notok "m hostile policy $h" "no 'keeping the policy in use' line within 5 s of SIGHUP"
         elif ! grep -q "policy not loaded: .*YAML error: $why" "$W/log/daemon.log"; then
-            notok "j hostile policy $h" "the log does not say why ('$why'): $(grep 'policy not loaded' "$W/log/daemon.log" | tail -1 | cut -c1-200)"
-        elif ! grep -q '^<\*\* *550 5\.7\.1 .*e2e reject' "$W/out/j-$h"; then
-            notok "j hostile policy $h" "refused, but the next message got '$(data_reply "j-$h")' instead of the previous policy's 550"
+            notok "m hostile policy $h" "the log does not say why ('$why'): $(grep 'policy not loaded' "$W/log/daemon.log" | tail -1 | cut -c1-200)"
+        elif ! grep -q '^<\*\* *550 5\.7\.1 .*e2e reject' "$W/out/m-$h"; then
+            notok "m hostile policy $h" "refused, but the next message got '$(data_reply "m-$h")' instead of the previous policy's 550"
         else
-            ok "j hostile policy $h on SIGHUP: $(grep -o "policy not loaded: .*" "$W/log/daemon.log" | tail -1 | cut -c1-110); still rejecting E2E-REJECT"
+            ok "m hostile policy $h on SIGHUP: $(grep -o "policy not loaded: .*" "$W/log/daemon.log" | tail -1 | cut -c1-110); still rejecting E2E-REJECT"
         fi
     done
     cp "$W/policy.good" "$POLICY"
@@ -322,6 +322,36 @@ if want i && [ "$DAEMON" != none ]; then
         if [ "$n" = 1 ]; then ok "i SIGKILL mid-transaction (client got '$first'; daemon down: '$down'; retry after restart delivered exactly once)"
         else notok "i SIGKILL mid-transaction" "delivered $n times"; fi
     fi
+fi
+
+# (n) hostile regular expressions (issue 8): a 1 MB message is decided quickly ---------------------
+if want n; then
+    for v in 0 1; do
+        T_N=$(tok hostile$v); $PY "$E2E" hostile "$W/msgs/n$v.eml" "$T_N" "$v"
+        t0=$(date +%s.%N)
+        send n$v --from eve@ext.test --to bob@int.test --data "@$W/msgs/n$v.eml"
+        secs=$(echo "$(date +%s.%N) - $t0" | bc)
+        size=$(stat -c %s "$W/msgs/n$v.eml")
+        name="n$v hostile patterns on a $size-byte message ($([ $v = 1 ] && echo 'body matches' || echo 'nothing matches'))"
+        if ! delivered n$v "$T_N"; then notok "$name" "$WHY"
+        elif (( $(echo "$secs > 10" | bc) )); then notok "$name" "SMTP transaction took $secs s"
+        elif ! milter_saw n$v; then notok "$name" "delivered, but the daemon log never mentions $(queued_id n$v)"
+        elif [ $v = 1 ] && ! r=$($PY "$E2E" header-re "$DELIVERED" '^X-E2E-Hostile-Body: matched$'); then notok "$name" "$r"
+        elif [ $v = 0 ] && ! r=$($PY "$E2E" no-header-re "$DELIVERED" '^X-E2E-Hostile-Body:'); then notok "$name" "$r"
+        elif ! r=$($PY "$E2E" no-header-re "$DELIVERED" '^X-E2E-Hostile-Subject:'); then notok "$name" "$r"
+        else ok "$name: decided and delivered in $(printf '%.2f' "$secs") s"; fi
+        # the same message through `sealctl scan` (no Postfix): the same decision, as quickly
+        if [ "$SEALCTL" != none ] && [ -x "$SEALCTL" ]; then
+            want_rules=$([ $v = 1 ] && echo e2e-hostile-body || echo none)
+            t0=$(date +%s.%N)
+            out=$(timeout 60 "$SEALCTL" scan --policy "$POLICY" --from eve@ext.test --to bob@int.test "$W/msgs/n$v.eml" 2>&1)
+            secs=$(echo "$(date +%s.%N) - $t0" | bc)
+            got=$(echo "$out" | sed -n 's/^Rules matched: //p')
+            if (( $(echo "$secs > 10" | bc) )); then notok "n$v sealctl scan" "took $secs s"
+            elif [ "$got" != "$want_rules" ]; then notok "n$v sealctl scan" "rules matched '$got', expected '$want_rules'"
+            else ok "n$v sealctl scan: rules matched '$got' in $(printf '%.2f' "$secs") s"; fi
+        fi
+    done
 fi
 
 # nothing else may be stuck: everything not held has left the queue

@@ -1,10 +1,19 @@
+import SealPattern
 import SealPolicy
 
 /// `body: {contains: [...], matches: [...]}`: the decoded text of a text part
 /// (up to `limits.max_inspect_bytes` of each) matches.
+///
+/// The engine compiles every body condition of a policy into one pattern set
+/// (``Engine`` gives each its ``slot``), so a message's text parts are scanned
+/// once for all of them, however many rules there are.
 public struct BodyCondition: Condition {
     public static let key = "body"
     public var matcher: TextMatcher
+    /// This condition's index in the engine's policy-wide body set (nil: scan alone).
+    public internal(set) var slot: Int? = nil
+
+    public init(matcher: TextMatcher) { self.matcher = matcher }
 
     public static func load(_ value: PolicyNode, _ what: String, _ reader: PolicyReader) -> [Self]? {
         reader.textMatcher(value, what, extra: []).map { [Self(matcher: $0.0)] }
@@ -14,6 +23,7 @@ public struct BodyCondition: Condition {
     public var readsText: Bool { true }
 
     public func holds(in message: MessageFacts, recipients: [String]) -> Bool {
-        message.textParts().contains { matcher.matches($0) }
+        if let slot, let hits = message.bodyMatches() { return hits.contains(slot) }
+        return message.textParts().contains { matcher.matches($0, scratch: message.scratch) }
     }
 }

@@ -1,6 +1,7 @@
 import SealPolicy
 import SealDetect
 import SealMIME
+import SealPattern
 
 /// The facts of one message that rules look at, gathered as it streams by: the
 /// envelope, the top-level header fields, the part tree with each part's labels
@@ -36,10 +37,17 @@ public final class MessageFacts: MIMEHandler {
     private let inspectLimit: Int
     /// When rule evaluation must stop (the CPU budget); checked by long conditions.
     let budget: CPUBudget
+    /// The policy's body conditions in one pattern set, and what it found.
+    private let bodySet: TextMatcherSet?
+    private var bodyHits: MatchSet? = nil
+    /// The session's pattern scratch space (one scan at a time, reused across messages).
+    public let scratch: Scratch?
 
     init(sender: String, settings: PolicySettings, macros: [String: String], collectText: Bool,
-         decodeAll: Bool, budget: CPUBudget) {
+         decodeAll: Bool, budget: CPUBudget, bodySet: TextMatcherSet? = nil, scratch: Scratch? = nil) {
         self.sender = sender
+        self.bodySet = bodySet
+        self.scratch = scratch
         self.settings = settings
         self.macros = macros
         self.collectText = collectText
@@ -78,6 +86,21 @@ public final class MessageFacts: MIMEHandler {
         return out
     }
     private var decodedTexts: [String]? = nil
+
+    /// Which of the policy's body conditions match some text part: one scan of
+    /// each part for all of them (nil when the engine has no body set). Computed
+    /// once per message, after the whole body has been seen.
+    public func bodyMatches() -> MatchSet? {
+        guard let bodySet else { return nil }
+        if let bodyHits { return bodyHits }
+        var hits = MatchSet()
+        for var text in textParts() {
+            if budget.spent { break }
+            text.withUTF8 { bodySet.scan(utf8: UnsafeRawBufferPointer($0), into: &hits, scratch: scratch) }
+        }
+        bodyHits = hits
+        return hits
+    }
 
     // MARK: Headers
 
