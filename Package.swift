@@ -8,6 +8,10 @@ import PackageDescription
 //   SealEngine      per-message engine: Action/Condition protocols and the built-in ones,
 //                   rule loader and runner, message facts, body pipeline, session
 //                   (docs/architecture.md says where each piece lives)
+//   COpenSSL        system-library target for OpenSSL (libssl, libcrypto)
+//   SealCrypto      HMAC-SHA-256, SHA-256, constant-time comparison, random bytes (OpenSSL)
+//   SealSubmit      submission of messages to the local MTA (SMTP to a loopback listener,
+//                   or the sendmail interface)
 //   SealMetrics     process-wide Prometheus metrics (swift-prometheus)
 //   SealmilterCAPI  the C-exported interface declared in include/sealmilter.h, and the
 //                   composition root that registers feature modules' actions and conditions
@@ -32,7 +36,10 @@ let package = Package(
         .target(name: "SealDetect"),
         .target(name: "SealPolicy", dependencies: ["SealDetect", "SealMIME", .product(name: "Yams", package: "Yams")]),
         .target(name: "SealMetrics", dependencies: [.product(name: "Prometheus", package: "swift-prometheus")]),
-        .target(name: "SealEngine", dependencies: ["SealMIME", "SealDetect", "SealPolicy", "SealMetrics"]),
+        .systemLibrary(name: "COpenSSL"),
+        .target(name: "SealCrypto", dependencies: ["COpenSSL"]),
+        .target(name: "SealSubmit"),
+        .target(name: "SealEngine", dependencies: ["SealMIME", "SealDetect", "SealPolicy", "SealMetrics", "SealCrypto", "SealSubmit"]),
         .target(name: "SealmilterCAPI", dependencies: ["SealEngine"]),
         .systemLibrary(name: "CLibMilter"),
         .executableTarget(
@@ -55,6 +62,6 @@ let package = Package(
         .testTarget(name: "SealMIMETests", dependencies: ["SealMIME"]),
         .testTarget(name: "SealDetectTests", dependencies: ["SealDetect"]),
         .testTarget(name: "SealPolicyTests", dependencies: ["SealPolicy", "SealEngine"]),
-        .testTarget(name: "SealEngineTests", dependencies: ["SealEngine", "SealMetrics"]),
+        .testTarget(name: "SealEngineTests", dependencies: ["SealEngine", "SealMetrics", "SealCrypto", "SealSubmit"]),
     ]
 )
