@@ -8,11 +8,20 @@ public final class Engine: Sendable {
     public let policy: Policy
     /// Whether some rule reads the decoded text of text parts.
     let readsText: Bool
+    /// Whether some rule makes per-recipient versions (`for_each_recipient`).
+    let hasVersionRules: Bool
+    /// The submission path and marker key (`submission:`), when the policy has one.
+    let submission: SubmissionSetup?
 
     public init(policy: Policy) {
         self.policy = policy
         self.readsText = policy.rules.contains { $0.readsText }
+        self.hasVersionRules = policy.rules.contains { $0.forEachRecipient }
+        self.submission = SubmissionSetup(policy: policy)
     }
+
+    /// Why the marker secret could not be read (nil when it was, or none is named).
+    public var markerKeyProblem: String? { submission?.keyProblem }
 
     /// Loads and validates the policy file at `path`, with the actions and
     /// conditions of `registry`.
@@ -44,6 +53,8 @@ public final class Engine: Sendable {
             }
         }
         if policy.flagUnscannable { n.insert(.body) }
+        // Versions are built from the whole message; RCPT deferral answers at RCPT.
+        if hasVersionRules { n.formUnion([.mail, .rcpt, .body]) }
         if policy.milter.macros == .all { n.formUnion([.clientMacros, .tlsMacros, .authMacros]) }
         return n
     }
@@ -55,6 +66,8 @@ public final class Engine: Sendable {
         for rule in policy.rules {
             for a in rule.actions { m.formUnion(a.modifications) }
         }
+        // The recipients of other versions leave the original transaction.
+        if hasVersionRules { m.insert(.deleteRecipients) }
         return m
     }
 }

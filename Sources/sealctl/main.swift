@@ -101,7 +101,8 @@ struct Scan: ParsableCommand {
             }
             fh = h
         }
-        let s = Session(engine: engine, decodeAll: true)
+        // A dry run: versions and notices are shown, never submitted.
+        let s = Session(engine: engine, decodeAll: true, dryRun: true)
         var d = s.mailFrom(from)
         for r in to where d == .continue { _ = s.rcpt(r) }
         while d == .continue || d == .accept {
