@@ -128,4 +128,7 @@ public struct RecipientEdit: Sendable, Equatable {
     public enum Operation: Int32, Sendable { case add = 0, delete = 1 }
     public var operation: Operation
     public var address: String
+    public init(operation: Operation, address: String) {
+        self.operation = operation; self.address = address
+    }
 }
