@@ -55,6 +55,8 @@ public final class Engine: Sendable {
         if policy.flagUnscannable { n.insert(.body) }
         // Versions are built from the whole message; RCPT deferral answers at RCPT.
         if hasVersionRules { n.formUnion([.mail, .rcpt, .body]) }
+        // A submission marker counts only from a loopback client.
+        if submission != nil { n.insert(.clientMacros) }
         if policy.milter.macros == .all { n.formUnion([.clientMacros, .tlsMacros, .authMacros]) }
         return n
     }

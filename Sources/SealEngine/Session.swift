@@ -135,6 +135,9 @@ public final class Session {
         if let d = m.outcome.decision { return d }
         m.facts.parser.header(name: name, value: value)
         m.facts.recordHeader(name: name, value: value)
+        // With a submission path, a marker further down may say that this message
+        // is the filter's own: rules wait for the end of the header section.
+        if engine.submission != nil { return .continue }
         return recorded(m.runner.recipientsKnown(m.facts, m.outcome))
     }
 

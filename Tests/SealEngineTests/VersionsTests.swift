@@ -39,8 +39,10 @@ import Testing
 
     /// The message through a session, the milter way.
     func run(_ engine: Engine, _ message: String = message, from: String = "a@int.test",
-             to: [String] = ["b@int.test", "x@ext.test", "y@ext.test"], dryRun: Bool = false) -> (Session, Decision, [Decision]) {
+             to: [String] = ["b@int.test", "x@ext.test", "y@ext.test"], dryRun: Bool = false,
+             client: String = "127.0.0.1") -> (Session, Decision, [Decision]) {
         let s = Session(engine: engine, dryRun: dryRun)
+        _ = s.connect(hostname: "client", address: client)
         _ = s.mailFrom("<\(from)>")
         let rd = to.map { s.rcpt("<\($0)>") }
         let text = message.replacingOccurrences(of: "\r\n", with: "\n")
@@ -169,6 +171,9 @@ import Testing
         #expect(!s3.markerVerified)
         #expect(s3.headerEdits.contains { $0.operation == .delete && $0.name == "X-Sealmilter-Submitted" })
         #expect(s3.recipientEdits == [RecipientEdit(operation: .delete, address: "z@ext.test")])
+        // The same message, for the same recipients, from a client that is not local: no pass.
+        let (s4, _, _) = run(engine, back, to: ["x@ext.test", "y@ext.test"], client: "192.0.2.7")
+        #expect(!s4.markerVerified && s4.headerEdits.contains { $0.operation == .delete && $0.name == "X-Sealmilter-Submitted" })
     }
 
     func unstuffed(_ data: String) -> String {
@@ -209,6 +214,10 @@ import Testing
             when: {subject: {contains: [hello]}}
             actions:
               - notify: {to: sender, subject: "Delivered: {subject}", text: "Rule {rule} sent your message to {recipients}."}
+          - name: inbound
+            when: {direction: inbound}
+            actions:
+              - add_header: {name: X-Inbound, value: checked}
         """
         let engine = Engine(policy: try Policy.parse(yaml: Self.policy(port: server.port, extraRules: rules)))
         let (s, d, _) = run(engine)

@@ -14,6 +14,9 @@ when it does not hold.
   e2e.py slowsmtp PORT FROM TO MSG READY GO   send up to half the body, touch READY,
                                           wait for GO, send the rest; print the final reply
   e2e.py unixconnect PATH                 exit 0 when a unix socket accepts a connection
+  e2e.py marker KEYFILE MSGID SENDER T RCPT...  an X-Sealmilter-Submitted value made as
+                                          sealmilter.yaml(5) documents it (an independent
+                                          implementation of the format)
 """
 import email
 import email.policy
@@ -258,6 +261,18 @@ def cmd_slowsmtp(port, sender, rcpt, msgfile, ready, go):
         pass
 
 
+def cmd_marker(keyfile, msgid, sender, t, *rcpts):
+    import base64
+    import hashlib
+    import hmac
+    key = read(keyfile).rstrip(b" \t\r\n")
+    norm = "".join(c for c in msgid if c not in " \t\r\n")
+    data = ("sealmilter-submitted-v1\n" + norm + "\n" + sender.lower() + "\n"
+            + "\n".join(sorted(r.lower() for r in rcpts)) + "\n" + str(t)).encode()
+    mac = hmac.new(key, data, hashlib.sha256).digest()
+    print(f"v=1; t={t}; h={base64.b64encode(mac).decode()}")
+
+
 def cmd_unixconnect(path):
     s = socket.socket(socket.AF_UNIX)
     s.settimeout(2)
@@ -282,6 +297,7 @@ def main():
         "zipcheck": cmd_zipcheck,
         "slowsmtp": cmd_slowsmtp,
         "unixconnect": cmd_unixconnect,
+        "marker": cmd_marker,
     }[c](*args)
 
 

@@ -48,9 +48,13 @@ extension Session {
 
     /// Whether the message carries a submission marker that verifies for this
     /// transaction (then ``Message/markerIndex`` is set). Markers that do not
-    /// verify stay in the forged fields and are removed.
+    /// verify stay in the forged fields and are removed. A marker counts only on
+    /// a message from a loopback client (the submission path is local), so one
+    /// copied from a delivered message and sent from elsewhere never passes.
     func checkMarker(_ m: Message) -> Bool {
         guard !m.facts.markers.isEmpty, let setup = engine.submission, let key = setup.key else { return false }
+        let client = clientAddress ?? macros["client_addr"] ?? ""
+        guard Self.isLoopback(client) else { return false }
         let id = m.facts.headers.first { $0.name.lowercased() == "message-id" }?.value ?? ""
         let now = Int64(time(nil))
         let maxAge = Int64(setup.settings.markerMaxAge.components.seconds)
@@ -145,6 +149,16 @@ extension Session {
             noticesSent.append(record)
         }
         recipientEdits += deletes
+    }
+
+    /// 127.0.0.0/8, ::1 and ::ffff:127.x.y.z (`IPv6:` prefix allowed, as Postfix writes it).
+    static func isLoopback(_ address: String) -> Bool {
+        var a = Substring(address.lowercased())
+        if a.hasPrefix("ipv6:") { a = a.dropFirst(5) }
+        if a.hasPrefix("::ffff:") { a = a.dropFirst(7) }
+        if a == "::1" || a == "0:0:0:0:0:0:0:1" { return true }
+        let p = a.split(separator: ".", omittingEmptySubsequences: false)
+        return p.count == 4 && p[0] == "127" && p.allSatisfy { UInt8($0) != nil }
     }
 
     /// ` versions=N resubmitted=QID,... notices=QID,...` for the log line.
