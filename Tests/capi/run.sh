@@ -38,6 +38,19 @@ fi
 ok() { echo "ok - $*"; passed=$((passed + 1)); }
 notok() { echo "not ok - $*"; failed=$((failed + 1)); }
 
+# ---- Per-recipient versions through the C interface ------------------------------
+if gcc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g -I"$root/include" "$here/versions_test.c" \
+    -o "$tmp/versions_test" -L"$build" -lsealmilter -Wl,-rpath,"$build" -lpthread; then
+    mkdir -p "$tmp/versions"
+    vout=$("$tmp/versions_test" "$tmp/versions" 2>&1); st=$?
+    echo "$vout" | grep -E '^(ok|not ok) - '
+    passed=$((passed + $(echo "$vout" | grep -c '^ok - ')))
+    failed=$((failed + $(echo "$vout" | grep -c '^not ok - ')))
+    if [ $st -ne 0 ] && ! echo "$vout" | grep -q '^not ok - '; then notok "versions_test exited with status $st: $vout"; fi
+else
+    notok "versions_test.c does not compile"
+fi
+
 # ---- Misuse: stages in random order must not crash ------------------------------
 if gcc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g -I"$root/include" "$here/random_calls.c" \
     -o "$tmp/random_calls" -L"$build" -lsealmilter -Wl,-rpath,"$build"; then
