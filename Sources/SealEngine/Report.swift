@@ -57,6 +57,8 @@ public struct Report: Codable, Sendable {
     public var notices: [Notice] = []
     /// A submission marker verified: the message was passed untouched.
     public var marker_verified: Bool = false
+    /// Recipients answered 452 4.5.3 at RCPT (`submission.rcpt_deferral`).
+    public var deferred_recipients: [String] = []
 }
 
 extension Session {
@@ -90,6 +92,7 @@ extension Session {
         }
         report.notices = noticesSent.map { Report.Notice(to: $0.to, subject: $0.subject, sender: $0.sender, queue_id: $0.queueID) }
         report.marker_verified = markerVerified
+        report.deferred_recipients = deferredRecipients
         return report
     }
 
@@ -126,6 +129,9 @@ extension Report {
         for e in verdict.header_edits { out += "  header: \(e)\n" }
         if verdict.body_replaced { out += "  body replaced; removed parts: " + verdict.removed_parts.joined(separator: ", ") + "\n" }
         if marker_verified { out += "Submission marker verified: passed untouched, no rules run\n" }
+        if !deferred_recipients.isEmpty {
+            out += "Deferred at RCPT (452 4.5.3, to send in another transaction): " + deferred_recipients.joined(separator: ", ") + "\n"
+        }
         if versions.count > 1 {
             out += "Versions: \(versions.count) (by recipient group)\n"
             for (i, v) in versions.enumerated() {

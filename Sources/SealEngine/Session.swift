@@ -28,6 +28,10 @@ public final class Session {
     public var markerVerified: Bool { message?.markerIndex != nil }
     /// Plan versions and notices without submitting them (`sealctl scan`).
     public let dryRun: Bool
+    /// How long the submissions of this message took (nil: none were made).
+    public internal(set) var submitDuration: Duration?
+    /// Recipients answered 452 by the RCPT deferral, for reports.
+    public internal(set) var deferredRecipients: [String] = []
     /// The MTA's queue ID (macro `i`), when known.
     public private(set) var queueID: String?
     /// Whether the body must be passed (valid after end of headers).
@@ -124,6 +128,7 @@ public final class Session {
         }
         if let r = deferral(of: address, m) {
             reply = r
+            deferredRecipients.append(address)
             return .tempfail
         }
         m.facts.recipients.append(address)
@@ -258,6 +263,9 @@ public final class Session {
         if d == .accept {
             do {
                 let groups = m.outcome.quarantine == nil ? m.runner.groups(m.facts) : []
+                if m.runner.budget.spent, m.runner.versionBudgetSpent(m.outcome) != .continue {
+                    return m.outcome.decision ?? .tempfail
+                }
                 if let first = groups.first { m.runner.applyVersion(first, replay: false, m.facts, m.outcome) }
                 try finishModifications(m)
                 try submitVersions(m, groups)
@@ -280,6 +288,8 @@ public final class Session {
         recipientEdits = []
         versions = []
         noticesSent = []
+        submitDuration = nil
+        deferredRecipients = []
         quarantineReason = nil
         reply = nil
         needsBody = true

@@ -35,8 +35,7 @@ public struct SMTPSubmitter: Submitter {
         var enc = DataEncoder()
         var out: [UInt8] = []
         enc.encode(header, into: &out)
-        if out.count >= 2 && !(out[out.count - 2] == 13 && out[out.count - 1] == 10) { out += [13, 10] }
-        out += [13, 10]
+        enc.endHeader(into: &out)
         try c.send(out)
         while true {
             let chunk: [UInt8]?

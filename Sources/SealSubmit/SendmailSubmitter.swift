@@ -28,6 +28,9 @@ public struct SendmailSubmitter: Submitter {
         posix_spawn_file_actions_adddup2(&actions, fds[0], 0)
         posix_spawn_file_actions_addclose(&actions, fds[1])
         posix_spawn_file_actions_addclose(&actions, fds[0])
+        // Nothing else of the daemon's (milter connections, spool files) goes to the
+        // child: glibc 2.34+ closes the rest (not in Swift's Glibc module: looked up).
+        if let f = SendmailSubmitter.addCloseFrom { _ = f(&actions, 3) }
         let args = [path, "-G", "-i", "-f", sender, "--"] + recipients
         var cargs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
         defer { for p in cargs { free(p) } }
@@ -58,7 +61,7 @@ public struct SendmailSubmitter: Submitter {
         var lf = LFEncoder()
         var out: [UInt8] = []
         lf.encode(header, into: &out)
-        if let last = out.last, last != 10 { out.append(10) }
+        lf.finish(into: &out)
         out.append(10)
         var ok = write(out)
         while ok {
@@ -92,22 +95,33 @@ public struct SendmailSubmitter: Submitter {
     }
 }
 
+extension SendmailSubmitter {
+    typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    static let addCloseFrom: AddCloseFrom? = {
+        guard let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(sym, to: AddCloseFrom.self)
+    }()
+}
+
 /// CRLF to LF (the sendmail interface wants local line ends); bare CR kept.
 struct LFEncoder {
     private var pendingCR = false
+    /// Whether the output so far ends a line (or is empty).
+    private(set) var atLineStart = true
     mutating func encode(_ chunk: [UInt8], into out: inout [UInt8]) {
         for b in chunk {
             if pendingCR {
                 pendingCR = false
-                if b == 10 { out.append(10); continue }
-                out.append(13)
+                if b == 10 { out.append(10); atLineStart = true; continue }
+                out.append(13); atLineStart = false
             }
             if b == 13 { pendingCR = true; continue }
             out.append(b)
+            atLineStart = b == 10
         }
     }
     mutating func finish(into out: inout [UInt8]) {
-        if pendingCR { out.append(13); pendingCR = false }
-        if let last = out.last, last != 10 { out.append(10) }
+        if pendingCR { out.append(13); pendingCR = false; atLineStart = false }
+        if !atLineStart { out.append(10); atLineStart = true }
     }
 }

@@ -58,10 +58,21 @@ public struct DataEncoder {
         }
     }
 
+    /// Ends the current line, if one is begun (a pending CR becomes its end).
+    public mutating func endLine(into out: inout [UInt8]) {
+        if pendingCR { out.append(13); out.append(10); pendingCR = false; atLineStart = true }
+        if !atLineStart { out.append(13); out.append(10); atLineStart = true }
+    }
+
+    /// Ends the header section: its last line, then the empty line.
+    public mutating func endHeader(into out: inout [UInt8]) {
+        endLine(into: &out)
+        out.append(13); out.append(10)
+    }
+
     /// Ends the data: the last line gets its CRLF, then "." CRLF.
     public mutating func finish(into out: inout [UInt8]) {
-        if pendingCR { out.append(13); out.append(10); pendingCR = false; atLineStart = true }
-        if !atLineStart { out.append(13); out.append(10) }
+        endLine(into: &out)
         out += Array(".\r\n".utf8)
     }
 }

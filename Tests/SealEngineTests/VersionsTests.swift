@@ -78,6 +78,11 @@ import Testing
         for chunk in ["a\n.", "b\r", "\n..c\nlast"] { e.encode(Array(chunk.utf8), into: &out) }
         e.finish(into: &out)
         #expect(String(decoding: out, as: UTF8.self) == "a\r\n..b\r\n...c\r\nlast\r\n.\r\n")
+        // A header section without its last line end, then a body that starts with a dot.
+        var h = DataEncoder()
+        var o: [UInt8] = []
+        h.encode(Array("A: b".utf8), into: &o); h.endHeader(into: &o); h.encode(Array(".x\n".utf8), into: &o); h.finish(into: &o)
+        #expect(String(decoding: o, as: UTF8.self) == "A: b\r\n\r\n..x\r\n.\r\n")
         #expect(SMTPSubmitter.queueID(in: "250 2.0.0 Ok: queued as 4Xa9Bc1Z2") == "4Xa9Bc1Z2")
         #expect(SMTPSubmitter.queueID(in: "250 ok") == "")
     }
@@ -269,5 +274,54 @@ import Testing
         #expect(errors(badKey).contains("submission.marker_key: 'nope' is not a key of the 'keys:' section"))
         #expect(errors(Self.policy(port: 9).replacingOccurrences(of: "method: smtp", with: "method: lmtp")).contains("expected smtp or sendmail"))
         #expect(errors(Self.policy(port: 9)) == "")
+    }
+}
+
+/// The sendmail interface, with a stand-in program that records its arguments and
+/// input and exits with a chosen status.
+@Suite(.serialized) struct SendmailSubmitterTests {
+    func fake(exit status: Int) throws -> (path: String, dir: String) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sealmilter-sendmail-\(getpid())-\(status)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let path = dir + "/sendmail"
+        let script = "#!/bin/sh\nprintf '%s\\n' \"$@\" > '\(dir)/args'\ncat > '\(dir)/data'\nexit \(status)\n"
+        FileManager.default.createFile(atPath: path, contents: Data(script.utf8), attributes: [.posixPermissions: 0o700])
+        return (path, dir)
+    }
+
+    @Test func passesEnvelopeAndLFMessage() throws {
+        let (path, dir) = try fake(exit: 0)
+        var chunks = [Array("line one\r\n.dot".utf8), Array(" line\r\nlast".utf8)]
+        let id = try SendmailSubmitter(path: path).submit(sender: "a@int.test", recipients: ["x@ext.test", "y@ext.test"],
+                                                         header: Array("Subject: s\r\nX-A: b\r\n".utf8),
+                                                         body: { chunks.isEmpty ? nil : chunks.removeFirst() })
+        #expect(id == "")
+        #expect(try String(contentsOfFile: dir + "/args", encoding: .utf8) == "-G\n-i\n-f\na@int.test\n--\nx@ext.test\ny@ext.test\n")
+        #expect(try String(contentsOfFile: dir + "/data", encoding: .utf8) == "Subject: s\nX-A: b\n\nline one\n.dot line\nlast\n")
+    }
+
+    @Test func failureIsAnError() throws {
+        let (path, _) = try fake(exit: 75)
+        #expect(throws: SubmitError.refused("\(path) exited with status 75")) {
+            try SendmailSubmitter(path: path).submit(sender: "", recipients: ["x@ext.test"], header: [], body: { nil })
+        }
+        #expect(throws: SubmitError.unavailable("/nonexistent/sendmail: No such file or directory")) {
+            try SendmailSubmitter(path: "/nonexistent/sendmail").submit(sender: "", recipients: ["x@ext.test"], header: [], body: { nil })
+        }
+        #expect(throws: SubmitError.refused("recipient address starts with '-'")) {
+            try SendmailSubmitter(path: path).submit(sender: "", recipients: ["-oQ/tmp"], header: [], body: { nil })
+        }
+    }
+
+    @Test func versionsThroughSendmail() throws {
+        let (path, dir) = try fake(exit: 0)
+        let yaml = VersionsTests.policy(port: 9).replacingOccurrences(of: "method: smtp", with: "method: sendmail, sendmail: \(path)")
+        let engine = Engine(policy: try Policy.parse(yaml: yaml))
+        let (s, d, _) = VersionsTests().run(engine)
+        #expect(d == .accept && s.logLine.contains("versions=2 resubmitted=sent submit_ms="), "\(s.logLine)")
+        #expect(s.recipientEdits.count == 2)
+        let data = try String(contentsOfFile: dir + "/data", encoding: .utf8)
+        #expect(data.hasPrefix("X-Sealmilter-Submitted: v=1;") && data.contains("\nX-Outside: for outside recipients\n"))
+        #expect(data.hasSuffix("\n\nline one\n.a line with a leading dot\nlast\n"))
     }
 }

@@ -157,6 +157,9 @@ final class RuleRunner {
         return nil
     }
 
+    /// The CPU budget ran out while the recipients were put in groups.
+    func versionBudgetSpent(_ outcome: MessageOutcome) -> Decision { budgetSpent(outcome) }
+
     private func budgetSpent(_ outcome: MessageOutcome) -> Decision {
         stopped = true
         outcome.budgetExceeded = true

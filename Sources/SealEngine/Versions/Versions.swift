@@ -105,6 +105,8 @@ extension Session {
         let now = Int64(time(nil))
 
         var deletes: [RecipientEdit] = []
+        let started = ContinuousClock.now
+        defer { if !dryRun { submitDuration = ContinuousClock.now - started } }
         for (g, edits, body) in planned {
             var fields = Self.apply(edits, to: m.facts.originalHeaders)
             var id = fields.first { $0.name.lowercased() == "message-id" }?.value
@@ -171,6 +173,11 @@ extension Session {
         }
         if !noticesSent.isEmpty {
             s += " notices=" + noticesSent.map { $0.queueID.map { $0.isEmpty ? "sent" : $0 } ?? "planned" }.joined(separator: ",")
+        }
+        // How long the submissions took: the duplicate window is about this long.
+        if let d = submitDuration, versions.count > 1 || !noticesSent.isEmpty {
+            let ms = Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
+            s += " submit_ms=" + String(Int(ms.rounded(.up)))
         }
         return s
     }
