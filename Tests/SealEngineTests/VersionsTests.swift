@@ -47,10 +47,13 @@ import Testing
         let rd = to.map { s.rcpt("<\($0)>") }
         let text = message.replacingOccurrences(of: "\r\n", with: "\n")
         let parts = text.components(separatedBy: "\n\n")
+        var fields: [(String, String)] = []
         for line in parts[0].split(separator: "\n") {
+            if line.first == "\t" || line.first == " " { fields[fields.count - 1].1 += "\n" + line; continue }
             let colon = line.firstIndex(of: ":")!
-            _ = s.header(name: String(line[..<colon]), value: String(line[line.index(after: colon)...].drop { $0 == " " }))
+            fields.append((String(line[..<colon]), String(line[line.index(after: colon)...].drop { $0 == " " })))
         }
+        for (n, v) in fields { _ = s.header(name: n, value: v) }
         var d = s.endOfHeaders()
         let body = Array(parts.dropFirst().joined(separator: "\n\n").replacingOccurrences(of: "\n", with: "\r\n").utf8)
         if d == .continue && s.needsBody { d = body.withUnsafeBytes { s.body($0) } }
@@ -155,6 +158,9 @@ import Testing
         #expect(t.sender == "a@int.test" && t.recipients == ["x@ext.test", "y@ext.test"])
         let text = String(decoding: t.data, as: UTF8.self)
         #expect(text.hasPrefix("X-Sealmilter-Submitted: v=1; t="))
+        // The hop the original came by, then its fields as received.
+        #expect(text.contains("\r\nReceived: from client (client [127.0.0.1])\r\n\tby "))
+        #expect(text.contains(" (Sealmilter, version for other recipients);\r\n\t"))
         #expect(text.contains("\r\nReceived: from client (client [10.0.0.1]) by mx\r\nFrom: a@int.test\r\n"))
         #expect(text.contains("\r\nX-Outside: for outside recipients\r\n"))
         #expect(!text.contains("X-Sealmilter-Verdict"))        // forged field removed in every version

@@ -7,7 +7,8 @@ when it does not hold.
   e2e.py forged OUT TOKEN                 a message carrying forged X-Sealmilter-* fields
   e2e.py zipmsg OUT TOKEN ZIPFILE [N]     multipart/mixed: text, notes.txt (N pseudo-random bytes
                                           if given), the encrypted zip
-  e2e.py split ORIG DELIVERED             compare: header fields kept in order, body identical
+  e2e.py split ORIG DELIVERED [FIELD...]  compare: header fields kept in order, body identical;
+                                          added fields only Received (and the FIELDs named)
   e2e.py header-re FILE REGEX             a header field (unfolded "Name: value") matches REGEX
   e2e.py no-header-re FILE REGEX          no header field matches REGEX
   e2e.py zipcheck ORIG DELIVERED          zip part gone, other parts byte-identical, a text part added
@@ -148,7 +149,7 @@ def cmd_zipmsg(out, token, zipfile, size=None):
         f.write(text.encode())
 
 
-def cmd_split(orig, delivered):
+def cmd_split(orig, delivered, *allowed):
     of, ob = split_message(read(orig))
     df, db = split_message(read(delivered))
     if ob != db:
@@ -166,7 +167,8 @@ def cmd_split(orig, delivered):
         pos += 1
     # the only additions allowed are Postfix's own trace field (Received)
     extra = [unfold(f) for f in df if f not in of]
-    bad = [e for e in extra if not e.lower().startswith("received:")]
+    ok = ("received:",) + tuple(a.lower() + ":" for a in allowed)
+    bad = [e for e in extra if not e.lower().startswith(ok)]
     if bad:
         fail(f"unexpected header fields added: {bad!r}")
 

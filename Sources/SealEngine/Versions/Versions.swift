@@ -117,6 +117,9 @@ extension Session {
             }
             var record = VersionRecord(recipients: g.recipients, rules: g.ruleNames, keepsTransaction: false,
                                        headerChanges: Self.changes(edits), bodyReplaced: body != nil, queueID: nil)
+            // The MTA does not pass its own Received field to milters: record the hop
+            // the original came by (and its queue ID), so the trace stays whole.
+            fields.insert(("Received", receivedValue(now: now)), at: 0)
             if !dryRun {
                 let marker = try SubmissionMarker.value(key: key, messageID: id ?? "", sender: m.facts.sender,
                                                         recipients: g.recipients, time: now)
@@ -161,6 +164,29 @@ extension Session {
         if a == "::1" || a == "0:0:0:0:0:0:0:1" { return true }
         let p = a.split(separator: ".", omittingEmptySubsequences: false)
         return p.count == 4 && p[0] == "127" && p.allSatisfy { UInt8($0) != nil }
+    }
+
+    /// `from HELO (NAME [ADDRESS]) by HOST (Sealmilter) id QUEUEID; DATE`: the hop the
+    /// original arrived by, for the versions submitted anew.
+    func receivedValue(now: Int64) -> String {
+        func word(_ s: String?) -> String? {
+            guard let s, !s.isEmpty else { return nil }
+            let w = Self.logSafe(s)
+            return w.count > 200 ? String(w.prefix(200)) : w
+        }
+        var v = ""
+        let addr = word(clientAddress ?? macros["client_addr"])
+        if let helo = word(heloName) ?? word(clientHostname) ?? addr {
+            v += "from \(helo)"
+            var info: [String] = []
+            if let n = word(clientHostname) { info.append(n) }
+            if let a = addr { info.append("[\(a)]") }
+            if !info.isEmpty { v += " (" + info.joined(separator: " ") + ")" }
+            v += "\n\t"
+        }
+        v += "by \(Self.hostname()) (Sealmilter, version for other recipients)"
+        if let q = word(queueID) { v += " id \(q)" }
+        return v + ";\n\t" + Self.rfc5322Date(time_t(now))
     }
 
     /// ` versions=N resubmitted=QID,... notices=QID,...` for the log line.
