@@ -66,6 +66,10 @@ struct CheckConfig: ParsableCommand {
         do { p = try Policy.load(path: file, registry: Composition.registry) } catch { throw fail([error]) }
         let keyProblems = p.fileProblems(owner: owner)
         if !keyProblems.isEmpty { throw fail(keyProblems) }
+        // The marker secret of `submission:` must be usable as one (long enough).
+        if let problem = Engine(policy: p).markerKeyProblem {
+            throw fail([PolicyError(file: file, line: p.settings.submission?.line, message: "submission.marker_key: \(problem)")])
+        }
         print("\(file): OK (\(p.rules.count) rule\(p.rules.count == 1 ? "" : "s"))")
     }
 }
