@@ -187,6 +187,41 @@ import Testing
         #expect(!s4.markerVerified && s4.headerEdits.contains { $0.operation == .delete && $0.name == "X-Sealmilter-Submitted" })
     }
 
+    /// Body changes per version: a message-level header reaches every version; the
+    /// attachment is removed for the outside recipients' version only, through the
+    /// body pipeline over the original body, while the transaction keeps its body.
+    @Test func bodyTransformsPerVersion() throws {
+        let server = try FakeSMTPServer()
+        defer { server.stop() }
+        let rules = """
+          - name: strip-for-outside
+            for_each_recipient: true
+            when: {direction: outbound, attachment: {extension: [exe]}}
+            actions:
+              - remove_attachments: true
+          - name: everyone
+            when: {subject: {contains: [hello]}}
+            actions:
+              - add_header: {name: X-Everyone, value: "yes"}
+        """
+        let engine = Engine(policy: try Policy.parse(yaml: Self.policy(port: server.port, extraRules: rules)))
+        let message = msg(["From: a@int.test", "Subject: hello", "Message-ID: <m2@int.test>", "MIME-Version: 1.0",
+                           "Content-Type: multipart/mixed; boundary=\"B\"", "", "--B", "Content-Type: text/plain", "",
+                           "keep me", "--B", "Content-Type: application/octet-stream; name=\"a.exe\"",
+                           "Content-Disposition: attachment; filename=\"a.exe\"", "Content-Transfer-Encoding: base64", "",
+                           "TVqQAAMAAAAEAAAA", "--B--", ""])
+        let (s, d, _) = run(engine, message)
+        #expect(d == .accept, "\(s.lastError)")
+        #expect(!s.bodyReplaced)                                 // bob's version keeps the attachment
+        #expect(s.headerEdits.contains { $0.name == "X-Everyone" })
+        let t = try #require(server.transactions.first)
+        let text = String(decoding: t.data, as: UTF8.self)
+        #expect(t.recipients == ["x@ext.test", "y@ext.test"])
+        #expect(text.contains("\r\nX-Everyone: yes\r\n") && text.contains("\r\nX-Outside: for outside recipients\r\n"))
+        #expect(text.contains("keep me") && !text.contains("TVqQAAMAAAAEAAAA") && !text.contains("filename=\"a.exe\"\r\nContent-Transfer"))
+        #expect(s.versions[1].bodyReplaced && s.versions[1].rules == ["outside", "strip-for-outside"])
+    }
+
     func unstuffed(_ data: String) -> String {
         data.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
             .map { $0.hasPrefix("..") ? String($0.dropFirst()) : String($0) }.joined(separator: "\n")
