@@ -8,22 +8,19 @@ import PackageDescription
 //   SealEngine      per-message engine: Action/Condition protocols and the built-in ones,
 //                   rule loader and runner, message facts, body pipeline, session
 //                   (docs/architecture.md says where each piece lives)
-//   COpenSSL        system-library target for OpenSSL (libssl, libcrypto)
-//   SealCrypto      HMAC-SHA-256, SHA-256, constant-time comparison, random bytes (OpenSSL)
-//   SealSubmit      submission of messages to the local MTA (SMTP to a loopback listener,
-//                   or the sendmail interface)
 //   SealMetrics     process-wide Prometheus metrics (swift-prometheus)
 //   SealmilterCAPI  the C-exported interface declared in include/sealmilter.h, and the
 //                   composition root that registers feature modules' actions and conditions
-//   CLibMilter      system-library target for Debian's libmilter
-//   sealmilter      the libmilter daemon (C, talks to the engine only through sealmilter.h)
-//   sealctl         command-line tool: check-config, scan
+//   SealCtl         sealctl's commands (check-config, scan), in the library
+//
+// The C programs are hosts of libsealmilter.so, built against include/sealmilter.h
+// by Sources/build-programs.sh after `swift build` (one copy of the engine):
+//   Sources/sealmilter  the libmilter daemon (sealmilterd; libmilter linked statically)
+//   Sources/sealctl     the command-line tool (its main calls sealmilter_ctl_main)
 let package = Package(
     name: "sealmilter",
     products: [
         .library(name: "sealmilter", type: .dynamic, targets: ["SealmilterCAPI"]),
-        .executable(name: "sealctl", targets: ["sealctl"]),
-        .executable(name: "sealmilterd", targets: ["sealmilter"]),
         .executable(name: "sealbench", targets: ["sealbench"]),
     ],
     dependencies: [
@@ -40,28 +37,18 @@ let package = Package(
         .target(name: "SealCrypto", dependencies: ["COpenSSL"]),
         .target(name: "SealSubmit"),
         .target(name: "SealEngine", dependencies: ["SealMIME", "SealDetect", "SealPolicy", "SealMetrics", "SealCrypto", "SealSubmit"]),
-        .target(name: "SealmilterCAPI", dependencies: ["SealEngine"]),
-        .systemLibrary(name: "CLibMilter"),
-        .executableTarget(
-            name: "sealmilter",
-            dependencies: ["SealmilterCAPI", "CLibMilter"],
-            cSettings: [.headerSearchPath("../../include"), .define("_GNU_SOURCE")],
-            // libmilter is linked statically so its accept/read/close/sigwait calls can be
-            // wrapped (Sources/sealmilter/wrap.c): TCP_NODELAY/TCP_QUICKACK on milter
-            // sockets, and SIGHUP kept for policy reloads.
-            linkerSettings: [.linkedLibrary("pthread"), .unsafeFlags([
-                "-Xlinker", "--wrap=accept", "-Xlinker", "--wrap=read",
-                "-Xlinker", "--wrap=close", "-Xlinker", "--wrap=sigwait",
-                "-Xlinker", "-l:libmilter.a",
-            ])]
-        ),
-        .executableTarget(name: "sealctl", dependencies: [
-            "SealEngine", "SealmilterCAPI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .target(name: "SealmilterCAPI", dependencies: ["SealEngine", "SealCtl"]),
+        // sealctl's commands; they live in libsealmilter, and the sealctl program
+        // (Sources/sealctl/main.c) is a C host of the library like the daemon.
+        .target(name: "SealCtl", dependencies: [
+            "SealEngine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sealbench", dependencies: ["SealEngine", "SealMIME"]),
+        // Shared by the test targets: the seeded random generator.
+        .target(name: "SealTestSupport", path: "Tests/SealTestSupport"),
         .testTarget(name: "SealMIMETests", dependencies: ["SealMIME"]),
         .testTarget(name: "SealDetectTests", dependencies: ["SealDetect"]),
-        .testTarget(name: "SealPolicyTests", dependencies: ["SealPolicy", "SealEngine"]),
-        .testTarget(name: "SealEngineTests", dependencies: ["SealEngine", "SealMetrics", "SealCrypto", "SealSubmit"]),
+        .testTarget(name: "SealPolicyTests", dependencies: ["SealPolicy", "SealEngine", "SealTestSupport"]),
+        .testTarget(name: "SealEngineTests", dependencies: ["SealEngine", "SealMetrics", "SealTestSupport", "SealCrypto", "SealSubmit"]),
     ]
 )

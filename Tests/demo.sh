@@ -7,8 +7,8 @@
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-echo "== building (swift build)"
-swift build --product sealmilterd >/dev/null && swift build --product sealctl >/dev/null || { echo "build failed"; exit 1; }
+echo "== building (swift build, then the daemon and sealctl as C hosts of libsealmilter)"
+swift build >/dev/null && Sources/build-programs.sh "$(swift build --show-bin-path)" || { echo "build failed"; exit 1; }
 BIN=$(swift build --show-bin-path)
 . Tests/e2e/postfix-harness.sh
 DAEMON_PID=

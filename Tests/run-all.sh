@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Tests/run-all.sh — the whole Sealmilter test suite, one step after another:
-# build, unit tests (swift test), the corpus comparison with GMime, the C interface
+# build, unit tests (swift test), the corpus comparison with GMime, the differential
+# test of MIME ambiguities against GMime and Python's email, the C interface
 # from C, the 1 GB streaming memory bound, the end-to-end tests behind a real
-# private Postfix, miltertest, short fuzz runs (MIME parser, detectors), and the
-# Debian package install test.
+# private Postfix and a private Sendmail, miltertest, short fuzz runs (MIME
+# parser, detectors), and the Debian package install test.
 # Needs root (Postfix instances, package install); run .ci/setup first.
 # Each step prints its own results; the last line counts the steps:
 # "N passed, M failed". Exit status 0 only when every step passed.
@@ -20,12 +21,14 @@ step() {
     else failed=$((failed + 1)); summary+=("FAILED   $name ($((SECONDS - t0)) s)"); fi
 }
 
-step build      swift build --build-tests
+step build      bash -c 'swift build --build-tests && Sources/build-programs.sh .build/debug'
 step unit       swift test --skip-build
 step corpus     Tests/corpus/compare-gmime.sh .build/debug/sealctl
+step differential Tests/differential/run.sh .build/debug/sealctl
 step capi       Tests/capi/run.sh .build/debug
 step stream-1gb bash -c 'swift build -c release --product sealbench >/dev/null && .build/release/sealbench --stream-gb 1 --max-rss-mb 64 && .build/release/sealbench --stream-gb 1 --mode decode-all --max-rss-mb 64'
 step e2e        Tests/e2e/run.sh .build/debug/sealmilterd .build/debug/sealctl
+step sendmail   Tests/sendmail/run.sh .build/debug/sealmilterd .build/debug/sealctl
 step miltertest Tests/e2e/run-miltertest.sh .build/debug/sealmilterd
 step fuzz       Tests/fuzz/run.sh 60
 step package    packaging/tests/install-test.sh

@@ -294,6 +294,15 @@ const char *sealmilter_session_log(const sealmilter_session *s);
  */
 const char *sealmilter_session_json(sealmilter_session *s);
 
+/* ---- Tools ------------------------------------------------------------ */
+
+/*
+ * The sealctl command line (check-config, scan, ...): `argv` as main() gets it.
+ * Prints to standard output and standard error and returns the exit status. The
+ * sealctl program is this call, so the tool and the daemon share one engine.
+ */
+int sealmilter_ctl_main(int argc, char **argv);
+
 /* ---- Metrics ---------------------------------------------------------- */
 
 /*

@@ -13,7 +13,10 @@
 ///   parts labelled `application/octet-stream` or `application/pgp-*`, or named
 ///   `.pgp`/`.gpg`/`.asc` (to limit false positives).
 /// - `-----BEGIN PGP MESSAGE` armor anywhere in `text/*` parts and in parts named
-///   `.asc`/`.pgp`/`.gpg`: such parts are wanted up to `maxBytes` (until found).
+///   `.asc`/`.pgp`/`.gpg`: such parts are wanted up to `maxBytes` (until found). Armor in a
+///   text part is `pgp-inline` (a block in the text); armor in a non-text part (the
+///   `application/octet-stream` part of a PGP/MIME message, an attached `.asc` file) is an
+///   encrypted file, reported as `pgp-mime` as the binary form is.
 /// - Sealmilter's own envelopes (provisional definition, to be completed by the envelope
 ///   format): a `text/html` part, or a part named `*.html`/`*.htm`, whose first 4096 decoded
 ///   bytes contain exactly `<meta name="sealmilter-envelope"`.
@@ -24,6 +27,11 @@ public struct ContentSniffer: Sendable {
     public private(set) var found: UnscannableSet = []
     /// Whether more decoded bytes could still change ``found``.
     public private(set) var wantsMore: Bool = false
+    /// Whether the sniffer stopped wanting bytes only because it had read `maxBytes`,
+    /// still undecided: bytes after those (if the part has any) were not inspected, and
+    /// a kind could hide there. The engine may count such a part as uninspected
+    /// (`limits-exceeded`) when the part is longer than `maxBytes`.
+    public private(set) var stoppedAtLimit: Bool = false
 
     static let headCapacity = 1024
     static let envelopeWindow = 4096
@@ -46,6 +54,8 @@ public struct ContentSniffer: Sendable {
     private var ole: CarryScanner?
     private var pdf: CarryScanner?
     private var armor: CarryScanner?
+    /// The kind armor stands for in this part: `pgp-inline` in text parts, else `pgp-mime`.
+    private let armorKind: UnscannableKind
     private var envelope: CarryScanner?
 
     /// - Parameters:
@@ -59,6 +69,7 @@ public struct ContentSniffer: Sendable {
             || label.mediaType.hasPrefix("application/pgp")
             || armoredName
         if label.isText || armoredName { armor = CarryScanner() }
+        armorKind = label.isText ? .pgpInline : .pgpMIME
         if label.mediaType == "text/html" || ext == "html" || ext == "htm" { envelope = CarryScanner() }
         updateWantsMore()
     }
@@ -69,7 +80,7 @@ public struct ContentSniffer: Sendable {
 
         if armor != nil {
             if Sig.pgpArmorMessage.withUnsafeBytes({ armor!.feed(chunk, needle: $0, verify: Sig.verifyArmor) }) {
-                found.insert(.pgpInline)
+                found.insert(armorKind)
                 armor = nil
             }
         }
@@ -122,7 +133,7 @@ public struct ContentSniffer: Sendable {
             found.insert(.pdfEncrypted)
         }
         if let s = armor, Sig.pgpArmorMessage.withUnsafeBytes({ s.finish(needle: $0, verify: Sig.verifyArmor) }) {
-            found.insert(.pgpInline)
+            found.insert(armorKind)
         }
         if envelope != nil { finishEnvelope() }
         ole = nil; pdf = nil; armor = nil
@@ -139,7 +150,11 @@ public struct ContentSniffer: Sendable {
     }
 
     private mutating func updateWantsMore() {
-        guard total < maxBytes else { wantsMore = false; return }
+        guard total < maxBytes else {
+            stoppedAtLimit = wantsMore && (headPending || zip != nil || ole != nil || pdf != nil || armor != nil || envelope != nil)
+            wantsMore = false
+            return
+        }
         wantsMore = headPending || zip != nil || ole != nil || pdf != nil || armor != nil || envelope != nil
     }
 

@@ -26,4 +26,9 @@
 //   start with text, in case a `%PDF-` header follows).
 // - `multipart/encrypted` containers may be passed to `Detector/kinds(fromLabel:)` too;
 //   their `application/pgp-encrypted` control part is flagged either way.
+// - Armor in a text part is `pgp-inline`; in any other part (PGP/MIME's
+//   application/octet-stream part, an attached `.asc`) it is `pgp-mime`.
+// - `ContentSniffer/stoppedAtLimit` after `finish()`: the sniffer stopped only because it had
+//   read `maxBytes`, still undecided; if the part is longer, its rest was not inspected
+//   (`limits-exceeded`).
 // - A sniffer is a value (about 2 KiB, no heap storage): keep one per part being decoded.

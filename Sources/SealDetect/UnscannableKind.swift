@@ -16,14 +16,25 @@ public enum UnscannableKind: String, CaseIterable, Sendable, Codable {
     /// specified later): a `text/html` part, or a part named `*.html`/`*.htm`, whose first
     /// 4096 decoded bytes contain `<meta name="sealmilter-envelope"` exactly.
     case sealmilterEnvelope = "sealmilter-envelope"
+    /// The message's MIME structure reads differently in common mail readers (duplicate
+    /// `Content-Type` or `Content-Transfer-Encoding` fields, conflicting `boundary`
+    /// parameters, an encoded word in a boundary, a comment that only some readers skip, …):
+    /// the parts the filter inspected may not be the parts a recipient sees. Set by the
+    /// engine from `MIMEParser.ambiguities` (SealMIME).
+    case ambiguousStructure = "ambiguous-structure"
+    /// Some content was not inspected because a parser limit was exceeded (nesting depth,
+    /// number of parts, header fields, inspected bytes): the filter could not see into it.
+    /// Set by the engine from `MIMEPart.uninspected` (SealMIME).
+    case limitsExceeded = "limits-exceeded"
 
-    var bit: UInt16 { UInt16(1) << UInt16(Self.allCases.firstIndex(of: self)!) }
+    var bit: UInt32 { UInt32(1) << UInt32(Self.allCases.firstIndex(of: self)!) }
 }
 
 /// A small set of ``UnscannableKind`` values, cheap to copy and combine.
 public struct UnscannableSet: OptionSet, Sendable, Hashable {
-    public var rawValue: UInt16
-    public init(rawValue: UInt16) { self.rawValue = rawValue }
+    /// One bit per kind, in ``UnscannableKind/allCases`` order (room for 32 kinds).
+    public var rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
     public init(_ kind: UnscannableKind) { self.rawValue = kind.bit }
     public init<S: Sequence>(kinds: S) where S.Element == UnscannableKind {
         self.rawValue = kinds.reduce(0) { $0 | $1.bit }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials  // JSONEncoder without Foundation's ICU data
+#else
 import Foundation
+#endif
 import SealMIME
 import SealDetect
 

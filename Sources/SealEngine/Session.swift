@@ -254,6 +254,7 @@ public final class Session {
             if d != .continue { return d }
         }
         m.facts.parser.finish()
+        m.facts.parsingFinished()
         if let index = m.markerIndex {
             headerEdits = [HeaderEdit(operation: .delete, name: SubmissionMarker.fieldName, value: nil, index: index)]
             return .accept
@@ -324,8 +325,8 @@ public final class Session {
         let (body, bodyEdits) = try BodyPipeline.run(end.transforms, original: m.spool,
                                                      context: TransformContext(message: m.facts, outcome: outcome))
         edits += bodyEdits
-        var kinds = m.facts.unscannable
-        if outcome.budgetExceeded, let k = UnscannableKind(rawValue: "limits-exceeded") { kinds.insert(UnscannableSet(k)) }
+        if outcome.budgetExceeded || m.outcome.budgetExceeded { m.facts.budgetExhausted() }
+        let kinds = m.facts.unscannable
         if policy.flagUnscannable && !kinds.isEmpty {
             edits.append(HeaderEdit(operation: .add, name: "X-Sealmilter-Unscannable", value: kinds.headerValue, index: 0))
         }

@@ -26,6 +26,12 @@ public final class MIMEParser {
     public private(set) var parts: [MIMEPart] = []
     /// The limits exceeded so far.
     public private(set) var exceeded: Set<LimitKind> = []
+    /// The union of every part's ``MIMEPart/ambiguity``: non-empty when common mail
+    /// readers would see another structure than the one parsed.
+    public private(set) var ambiguities: Ambiguity = []
+    /// Whether some part's content was not inspected because of a limit (some part
+    /// has ``MIMEPart/uninspected`` set).
+    public private(set) var hasUninspectedParts = false
     /// Body bytes seen (after the top-level header section).
     public var bodySize: Int64 { inTopHeaders ? 0 : streamPos - bodyStart }
 
@@ -70,6 +76,10 @@ public final class MIMEParser {
     private var field: [UInt8] = []
     private var fieldsInSection = 0
     private var lastHeaderLineLength = 0
+    /// The line in `line` lost bytes to ``ParserLimits/maxHeaderBytes``.
+    private var lineTruncated = false
+    /// The field in `field` lost bytes to ``ParserLimits/maxHeaderBytes``.
+    private var fieldTruncated = false
 
     /// Length of the line break (1: LF, 2: CRLF) ending a header-section line that
     /// was re-fed as content, not yet known to be content (0: none).
@@ -105,15 +115,22 @@ public final class MIMEParser {
     // MARK: Input
 
     /// A top-level header field as the MTA passes it (folded values allowed).
+    /// Past ``ParserLimits/maxHeaders`` fields the limit is reported, and structure
+    /// fields (`Content-Type`, `Content-Transfer-Encoding`, `Content-Disposition`) are
+    /// still applied, so that extra fields cannot hide the structure.
     public func header(name: String, value: String) {
         fieldsInSection += 1
-        if fieldsInSection > limits.maxHeaders { exceed(.headers); return }
+        if fieldsInSection > limits.maxHeaders { exceed(.headers) }
         var v = value
+        var truncated = false
         if name.utf8.count + value.utf8.count + 2 > limits.maxHeaderBytes {
             exceed(.headerBytes)
+            truncated = true
             v = String(decoding: value.utf8.prefix(max(0, limits.maxHeaderBytes - name.utf8.count - 2)), as: UTF8.self)
         }
-        apply(name: name, value: unfold(Array(v.utf8)), to: 0)
+        if apply(name: name.lowercased(), value: unfold(Array(v.utf8)), to: 0) && truncated {
+            markUninspected(0, .headerBytes)
+        }
     }
 
     /// The top-level header section is complete.
@@ -154,6 +171,9 @@ public final class MIMEParser {
         if mode == .skipLine { afterDelimiterLine(at: rel(streamPos)) }
         if mode == .headers {
             if !line.isEmpty { headerLineComplete(final: true) }
+            // That last line may have been a delimiter (after another one: re-fed as
+            // content, it opened a new part); the input ends on it.
+            if mode == .skipLine { afterDelimiterLine(at: rel(streamPos)) }
             // All input went into the header section. Ending it may open an embedded
             // message's header section at the same (final) offset: end that too.
             while mode == .headers {
@@ -256,6 +276,7 @@ public final class MIMEParser {
                     continue
                 }
                 exceed(.headerBytes)
+                lineTruncated = true
             }
             i = end
             if lf != nil { headerLineComplete(final: false) }
@@ -265,6 +286,8 @@ public final class MIMEParser {
 
     private func headerLineComplete(final: Bool) {
         rawLinesSeen += 1
+        let truncatedLine = lineTruncated
+        lineTruncated = false
         var len = line.count
         while len > 0 && (line[len - 1] == 10 || line[len - 1] == 13) { len -= 1 }
         let lineEnd = lineOffset + Int64(line.count)
@@ -278,8 +301,8 @@ public final class MIMEParser {
         defer { lastHeaderLineLength = len }
         if first == 32 || first == 9 {
             if !field.isEmpty {
-                if field.count + line.count > limits.maxHeaderBytes { exceed(.headerBytes) }
-                else { field += line }
+                if field.count + line.count > limits.maxHeaderBytes { exceed(.headerBytes); fieldTruncated = true }
+                else { field += line; fieldTruncated = fieldTruncated || truncatedLine }
             }
             line.removeAll(keepingCapacity: true)
             return
@@ -316,14 +339,15 @@ public final class MIMEParser {
         if fieldColon(len) > 0 {
             flushField()
             field = line
+            fieldTruncated = truncatedLine
             line.removeAll(keepingCapacity: true)
             return
         }
         // A line with no space and no colon right after an overlong line: a long
         // field wrapped without the leading white space (seen from some MTAs).
         if !field.isEmpty && lastHeaderLineLength > 200 && !line[0..<len].contains(32) && !line[0..<len].contains(9) {
-            if field.count + line.count > limits.maxHeaderBytes { exceed(.headerBytes) }
-            else { field += line }
+            if field.count + line.count > limits.maxHeaderBytes { exceed(.headerBytes); fieldTruncated = true }
+            else { field += line; fieldTruncated = fieldTruncated || truncatedLine }
             lastHeaderLineLength = len
             line.removeAll(keepingCapacity: true)
             return
@@ -412,43 +436,88 @@ public final class MIMEParser {
         }
     }
 
+    /// Ends the field in `field`: hands a top-level field to the handler (up to
+    /// ``ParserLimits/maxHeaders`` fields) and applies structure fields (all of them:
+    /// extra fields must not hide the structure).
     private func flushField() {
         guard !field.isEmpty else { return }
-        defer { field.removeAll(keepingCapacity: true) }
+        defer { field.removeAll(keepingCapacity: true); fieldTruncated = false }
         fieldsInSection += 1
-        if fieldsInSection > limits.maxHeaders { exceed(.headers); return }
+        let overLimit = fieldsInSection > limits.maxHeaders
+        if overLimit { exceed(.headers) }
         guard let colon = field.firstIndex(of: 58) else { return }
         var nameEnd = colon
         while nameEnd > 0 && (field[nameEnd - 1] == 32 || field[nameEnd - 1] == 9) { nameEnd -= 1 }
         let nameBytes = field[..<nameEnd]
-        let valueBytes = unfold(Array(field[(colon + 1)...]))
+        let isContent = nameBytes.count > 8 && asciiLowerPrefixEquals(nameBytes, "content-")
         let isTop = headerPart == 0 && inTopHeaders
-        if isTop {
-            let name = String(decoding: nameBytes, as: UTF8.self)
-            handler.topLevelHeader(name: name, value: valueBytes)
-            apply(name: name, value: valueBytes, to: 0)
-        } else if nameBytes.count > 8, asciiLowerPrefixEquals(nameBytes, "content-") {
-            apply(name: String(decoding: nameBytes, as: UTF8.self), value: valueBytes, to: headerPart)
-        }
+        guard isContent || (isTop && !overLimit) else { return }
+        let valueBytes = unfold(Array(field[(colon + 1)...]))
+        let name = String(decoding: nameBytes, as: UTF8.self)
+        if isTop && !overLimit { handler.topLevelHeader(name: name, value: valueBytes) }
+        guard isContent, apply(name: name.lowercased(), value: valueBytes, to: headerPart) else { return }
+        if nameEnd < colon { markAmbiguous(.spaceBeforeColon, headerPart) }
+        if fieldTruncated { markUninspected(headerPart, .headerBytes) }
     }
 
-    private func apply(name: String, value: String, to index: Int) {
-        switch name.lowercased() {
+    private static let ctBit: UInt8 = 1, cteBit: UInt8 = 2, cdBit: UInt8 = 4
+
+    /// Applies a structure field (`lowercasedName`) to a part; returns whether it was one.
+    /// The first field of each name counts, as in Python's `email`, MimeKit and
+    /// Thunderbird (GMime takes the last); a later one that reads differently makes the
+    /// part ambiguous.
+    @discardableResult
+    private func apply(name lowercasedName: String, value: String, to index: Int) -> Bool {
+        switch lowercasedName {
         case "content-type":
-            if let ct = ContentType(headerValue: value) {
+            let (ct, amb) = ContentType.parse(value)
+            if parts[index].seenFields & Self.ctBit != 0 {
+                let same = ct.map { parts[index].hasExplicitContentType && parts[index].contentType == $0 }
+                    ?? !parts[index].hasExplicitContentType
+                if !same { markAmbiguous(.duplicateContentType, index) }
+                return true
+            }
+            parts[index].seenFields |= Self.ctBit
+            markAmbiguous(amb, index)
+            if let ct {
                 parts[index].contentType = ct
                 parts[index].hasExplicitContentType = true
                 if parts[index].filename == nil, let n = ct.parameters["name"] { parts[index].filename = n }
             }
         case "content-transfer-encoding":
-            parts[index].transferEncoding = TransferEncoding(headerValue: value)
+            let (te, amb) = TransferEncoding.parse(value)
+            if parts[index].seenFields & Self.cteBit != 0 {
+                if te != parts[index].transferEncoding { markAmbiguous(.duplicateTransferEncoding, index) }
+                return true
+            }
+            parts[index].seenFields |= Self.cteBit
+            markAmbiguous(amb, index)
+            parts[index].transferEncoding = te
         case "content-disposition":
-            let d = ContentDisposition(headerValue: value)
+            let (d, amb) = ContentDisposition.parse(value)
+            if parts[index].seenFields & Self.cdBit != 0 {
+                if d != parts[index].disposition { markAmbiguous(.duplicateDisposition, index) }
+                return true
+            }
+            parts[index].seenFields |= Self.cdBit
+            markAmbiguous(amb, index)
             parts[index].disposition = d
             if let f = d.filename { parts[index].filename = f }
         default:
-            break
+            return false
         }
+        return true
+    }
+
+    private func markAmbiguous(_ a: Ambiguity, _ index: Int) {
+        guard !a.isEmpty else { return }
+        parts[index].ambiguity.formUnion(a)
+        ambiguities.formUnion(a)
+    }
+
+    private func markUninspected(_ index: Int, _ kind: LimitKind) {
+        if parts[index].uninspected == nil { parts[index].uninspected = kind }
+        hasUninspectedParts = true
     }
 
     /// `offset` is the input-stream offset of the first content byte.
@@ -468,9 +537,12 @@ public final class MIMEParser {
         atLineStart = true
         let ct = parts[index].contentType
         let depth = parts[index].depth
-        if ct.isMultipart, let b = ct.parameters["boundary"], !b.isEmpty {
+        // An empty boundary (`boundary=""`) is a boundary: GMime and Python's email
+        // both split on `--` lines; only a missing one makes the multipart opaque.
+        if ct.isMultipart, let b = ct.parameters["boundary"] {
             if depth >= limits.maxDepth {
                 exceed(.depth)
+                markUninspected(index, .depth)
             } else {
                 parts[index].kind = .multipart
                 frames.append(Frame(part: index, delimiter: Array("--".utf8) + Array(b.utf8)))
@@ -483,8 +555,10 @@ public final class MIMEParser {
         } else if ct.isEmbeddedMessage && parts[index].transferEncoding.isIdentity {
             if depth >= limits.maxDepth {
                 exceed(.depth)
+                markUninspected(index, .depth)
             } else if parts.count >= limits.maxParts {
                 exceed(.parts)
+                markUninspected(index, .parts)
             } else {
                 parts[index].kind = .message
                 frames.append(Frame(part: index, delimiter: []))
@@ -495,6 +569,8 @@ public final class MIMEParser {
                 mode = .headers
                 line.removeAll(keepingCapacity: true)
                 field.removeAll(keepingCapacity: true)
+                lineTruncated = false
+                fieldTruncated = false
                 return
             }
         }
@@ -610,6 +686,8 @@ public final class MIMEParser {
                 i0 = d
                 atLineStart = true
                 exceed(.parts)
+                if leaf >= 0 { markUninspected(leaf, .parts) }
+                else { markUninspected(frames[m.frame].part, .parts) }
                 search = d + 1
                 continue
             }
@@ -694,6 +772,8 @@ public final class MIMEParser {
             parts[headerPart].headerOffset = offset
             line.removeAll(keepingCapacity: true)
             field.removeAll(keepingCapacity: true)
+            lineTruncated = false
+            fieldTruncated = false
             fieldsInSection = 0
             mode = .headers
         case .content:
@@ -755,6 +835,7 @@ public final class MIMEParser {
             delivering = false
         } else if bytes.count > room {
             exceed(.inspectBytes)
+            markUninspected(leaf, .inspectBytes)
             delivering = false
         }
         if !delivering && !decodeAll {

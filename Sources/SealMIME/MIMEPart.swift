@@ -38,6 +38,29 @@ public struct MIMEPart: Sendable {
     public var missingCloseDelimiter: Bool = false
     /// The number of children so far.
     public var childCount: Int = 0
+    /// How this part's header section reads differently in common mail readers (empty:
+    /// it does not, as far as the parser knows). The parser takes the reading most of
+    /// them take; the engine flags a message with any ambiguous part
+    /// `ambiguous-structure` (``MIMEParser/ambiguities`` is the union).
+    public var ambiguity: Ambiguity = []
+    /// The limit that kept this part's content from being inspected, nil when it was
+    /// not cut short. Set on the part that holds the uninspected bytes:
+    /// - ``LimitKind/depth``: a multipart or message/rfc822 at the deepest allowed
+    ///   level, taken as one opaque leaf (its inner parts were not parsed);
+    /// - ``LimitKind/parts``: a part whose content runs on over delimiters the parser
+    ///   did not act on because the message had ``ParserLimits/maxParts`` parts (the
+    ///   leaf they fell into, or the multipart or message whose children were dropped);
+    /// - ``LimitKind/headerBytes``: a part whose `Content-Type`,
+    ///   `Content-Transfer-Encoding` or `Content-Disposition` field was truncated;
+    /// - ``LimitKind/inspectBytes``: a leaf whose handler still wanted decoded bytes
+    ///   when ``ParserLimits/maxInspectBytes`` were delivered.
+    /// Extra header fields (``LimitKind/headers``) do not set it: fields past the limit
+    /// are not handed over, but the structure fields among them are still applied.
+    /// The engine flags such messages `limits-exceeded`, and `remove_attachments`
+    /// can select these parts.
+    public var uninspected: LimitKind? = nil
+    /// Structure fields seen in this part's header section (duplicate detection).
+    var seenFields: UInt8 = 0
 
     public var isLeaf: Bool { kind == .leaf }
 }

@@ -4,9 +4,41 @@ public enum TransferEncoding: Sendable, Equatable {
     /// Anything else (x-uuencode, garbage): its bytes are taken as they are.
     case other(String)
 
+    /// The encoding a field value names: its first token, RFC 822 comments skipped
+    /// (`base64 (comment)` is base64).
     public init(headerValue: String) {
-        let token = headerValue.split(whereSeparator: { $0 == ";" || $0 == "(" }).first
-            .map { $0.trimmingASCIIWhitespace().lowercased() } ?? ""
+        self.init(token: TransferEncoding.rfcToken(headerValue))
+    }
+
+    /// Parses a field value and says whether readers that do not skip comments (Python's
+    /// `email` compares the whole value) would decode the part differently.
+    public static func parse(_ headerValue: String) -> (encoding: TransferEncoding, ambiguity: Ambiguity) {
+        let e = TransferEncoding(headerValue: headerValue)
+        let naive = TransferEncoding(token: headerValue.trimmingASCIIWhitespace().lowercased())
+        return (e, e.isIdentity && naive.isIdentity || e == naive ? [] : .commentDependent)
+    }
+
+    /// The first token of a value, after white space and comments.
+    private static func rfcToken(_ value: String) -> String {
+        var b = Array(value.utf8)[...]
+        while let c = b.first {
+            if c == 32 || c == 9 || c == 13 || c == 10 { b = b.dropFirst(); continue }
+            if c == UInt8(ascii: "(") {
+                var depth = 0
+                while let d = b.first {
+                    b = b.dropFirst()
+                    if d == UInt8(ascii: "\\") { b = b.dropFirst(); continue }
+                    if d == UInt8(ascii: "(") { depth += 1 } else if d == UInt8(ascii: ")") { depth -= 1; if depth == 0 { break } }
+                }
+                continue
+            }
+            break
+        }
+        let end = b.firstIndex { $0 == 32 || $0 == 9 || $0 == 13 || $0 == 10 || $0 == UInt8(ascii: ";") || $0 == UInt8(ascii: "(") } ?? b.endIndex
+        return String(decoding: b[..<end], as: UTF8.self).lowercased()
+    }
+
+    private init(token: String) {
         switch token {
         case "", "7bit": self = .sevenBit
         case "8bit": self = .eightBit

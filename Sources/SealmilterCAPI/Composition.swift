@@ -1,4 +1,5 @@
 import SealEngine
+import SealCtl
 
 /// The composition root: the actions and conditions this library's engines know.
 /// The engine's built-in ones, then each feature module's, one line per module
@@ -9,4 +10,15 @@ public enum Composition {
         let registry = Registry.builtin
         return registry
     }()
+}
+
+/// The `sealctl` command line: the sealctl program's `main` is this call, so the
+/// package holds one copy of the engine (in libsealmilter).
+@c(sealmilter_ctl_main)
+public func sealmilterCtlMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    var args: [String] = []
+    if let argv {
+        for i in 1..<Int(max(argc, 1)) { if let a = argv[i] { args.append(String(cString: a)) } }
+    }
+    return Sealctl.run(arguments: args, registry: Composition.registry)
 }

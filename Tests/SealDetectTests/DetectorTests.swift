@@ -116,7 +116,9 @@ struct SnifferTests {
         let armor = Array("-----BEGIN PGP MESSAGE-----\n".utf8)
         // Not looked for in non-text parts unless named like armored files.
         expectKinds(armor, PartLabel(mediaType: "application/octet-stream", filename: "a.txt"), [], "octet-stream a.txt")
-        expectKinds(armor, PartLabel(mediaType: "application/octet-stream", filename: "a.GPG"), kinds(.pgpInline), "octet-stream a.GPG")
+        // In a non-text part armor is an encrypted file, not an inline block: pgp-mime only.
+        expectKinds(armor, PartLabel(mediaType: "application/octet-stream", filename: "a.GPG"), kinds(.pgpMIME), "octet-stream a.GPG")
+        expectKinds(armor, PartLabel(mediaType: "text/plain", filename: "a.asc"), kinds(.pgpInline), "text/plain a.asc")
     }
 
     @Test func sealmilterEnvelopeInFirst4096Bytes() {
@@ -312,5 +314,25 @@ struct SnifferTests {
         expectKinds(unknown + central(flags: 8, method: 99), octet, kinds(.zipEncrypted), "fallback: AES central entry")
         expectKinds(unknown + central(flags: 8, method: 8), octet, [], "fallback: plain central entry")
         expectKinds(unknown + central(flags: 9, method: 0x4242), octet, [], "fallback: implausible central entry")
+    }
+}
+
+@Suite struct SnifferLimitTests {
+    /// The sniffer says when it gave up only because of its byte limit (issue 8, point 5).
+    @Test func stoppedAtLimit() {
+        let text = PartLabel(mediaType: "text/plain")
+        let long = Array(String(repeating: "plain reply text\n", count: 200).utf8)   // 3400 bytes
+        for split in [Split.whole, .fixed(7), .random(seed: 3)] {
+            // Still looking for armor when the limit came.
+            #expect(sniff(long, text, split: split, maxBytes: 2000).stoppedAtLimit, "\(split)")
+            // Read to its end within the limit.
+            #expect(!sniff(long, text, split: split, maxBytes: 10_000).stoppedAtLimit, "\(split)")
+            // Decided (armor found, head checks done at 1 KiB) before the limit.
+            let armored = Array("-----BEGIN PGP MESSAGE-----\n".utf8) + long
+            #expect(!sniff(armored, text, split: split, maxBytes: 2000).stoppedAtLimit, "\(split)")
+        }
+        // A part nobody reads past its head is not cut short by the limit.
+        let octet = PartLabel(mediaType: "application/octet-stream")
+        #expect(!sniff([UInt8](repeating: 0, count: 5000), octet, maxBytes: 1000).stoppedAtLimit)
     }
 }

@@ -109,6 +109,7 @@ struct SniffOutcome {
     var found: UnscannableSet
     /// Decoded bytes the sniffer took before `wantsMore` turned false.
     var consumed: Int
+    var stoppedAtLimit: Bool = false
 }
 
 /// Feeds `data` like the engine does: chunks while `wantsMore`, then `finish()`.
@@ -133,7 +134,7 @@ func sniff(_ data: [UInt8], _ label: PartLabel, split: Split = .whole, maxBytes:
         }
     }
     s.finish()
-    return SniffOutcome(found: s.found, consumed: at)
+    return SniffOutcome(found: s.found, consumed: at, stoppedAtLimit: s.stoppedAtLimit)
 }
 
 /// Checks that every split of the sample yields exactly `expected` (label kinds included).

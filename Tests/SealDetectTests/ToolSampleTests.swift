@@ -126,7 +126,12 @@ struct ToolSampleTests {
         for (bytes, what) in [(symArmor, "symmetric"), (pkArmor, "public-key")] {
             expectKinds(bytes, plainText, kinds(.pgpInline), "armored \(what) in text/plain")
             expectKinds(bytes, PartLabel(mediaType: "application/octet-stream", filename: "msg.asc"),
-                        kinds(.pgpInline), "armored \(what) named .asc")
+                        kinds(.pgpMIME), "armored \(what) named .asc")
+            // The encrypted part of a PGP/MIME message (RFC 3156 §4, as Thunderbird names it):
+            // pgp-mime only, never pgp-inline (inline PGP is a block in a text part).
+            expectKinds(bytes, PartLabel(mediaType: "application/octet-stream", parameters: ["name": "encrypted.asc"],
+                                         filename: "encrypted.asc"),
+                        kinds(.pgpMIME), "armored \(what) in a PGP/MIME octet-stream part")
             // Deep inside a long text part, wherever the chunk edges fall.
             let long = Array(String(repeating: "Some reply text, quoted and unquoted.\n", count: 400).utf8)
             expectKinds(long + bytes + long, PartLabel(mediaType: "text/html"), kinds(.pgpInline),

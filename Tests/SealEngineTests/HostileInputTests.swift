@@ -30,6 +30,9 @@ import Testing
         #expect(d == .accept)
         #expect(s.logLine.contains("limits=max-rule-cpu"), "\(s.logLine)")
         #expect(s.report?.verdict.action == "accept")
+        // Delivered, but flagged: what was not judged was not seen into.
+        #expect(s.headerEdits.contains(HeaderEdit(operation: .add, name: "X-Sealmilter-Unscannable", value: "limits-exceeded", index: 0)),
+                "\(s.headerEdits)")
     }
 
     @Test func generousBudgetRunsEveryRule() throws {
@@ -82,5 +85,43 @@ import Testing
         #expect(deletes.contains(HeaderEdit(operation: .delete, name: "X-Sealmilter", value: nil, index: 1)), "\(deletes)")
         #expect(deletes.contains(HeaderEdit(operation: .delete, name: "x-sealmilter", value: nil, index: 2)), "\(deletes)")
         #expect(deletes.count == 2)
+    }
+}
+
+/// Issue 8, points 4 and 5, in the engine: the parser's ambiguity and limit marks
+/// become unscannable kinds that the policy acts on.
+@Suite struct ParserMarksTests {
+    @Test func ambiguousStructureIsFlagged() throws {
+        let m = msg(["From: a@partner.example", "Subject: s", "Content-Type: text/plain",
+                     "Content-Type: multipart/mixed; boundary=\"B\"", "", "--B", "Content-Type: text/plain", "", "x", "--B--", ""])
+        let (s, _, _) = try run(flagOnly, m)
+        #expect(s.headerEdits.contains { $0.name == "X-Sealmilter-Unscannable" && ($0.value ?? "").contains("ambiguous-structure") },
+                "\(s.headerEdits)")
+        let (clean, _, _) = try run(flagOnly, msg(["From: a@partner.example", "Content-Type: text/plain", "", "x", ""]))
+        #expect(clean.headerEdits.isEmpty)
+    }
+
+    @Test func partsPastTheDepthLimitAreFlaggedAndRemovable() throws {
+        // 6 levels of multipart with a zip at the bottom; the policy allows 3.
+        var lines = ["From: a@partner.example", "Subject: deep", "Content-Type: multipart/mixed; boundary=\"b0\"", ""]
+        for i in 0..<6 { lines += ["--b\(i)", "Content-Type: multipart/mixed; boundary=\"b\(i + 1)\"", ""] }
+        lines += ["--b6", "Content-Type: application/zip; name=\"x.zip\"", "Content-Transfer-Encoding: base64", "", "UEsDBBQAAQAAAAAAAAAAAAAAAAAAAAAAAAAAAA==", "--b6--"]
+        for i in (0..<6).reversed() { lines += ["--b\(i)--"] }
+        lines.append("")
+        let policy = """
+            limits: {max_depth: 3}
+            rules:
+              - name: strip
+                actions:
+                  - remove_attachments: {unscannable: any}
+            """
+        let (s, d, _) = try run(policy, msg(lines))
+        #expect(d == .accept)
+        #expect(s.report?.unscannable.contains("limits-exceeded") == true, "\(String(describing: s.report?.unscannable))")
+        #expect(s.headerEdits.contains { $0.name == "X-Sealmilter-Unscannable" && ($0.value ?? "").contains("limits-exceeded") })
+        #expect(s.bodyReplaced)
+        let body = try replacementBody(s)
+        #expect(!body.contains("UEsDBBQ"), "the uninspected part is still there:\n\(body)")
+        #expect(body.contains("Sealmilter removed"))
     }
 }

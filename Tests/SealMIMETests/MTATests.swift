@@ -60,3 +60,40 @@ func parseMTA(fields: [(String, String)], body: [UInt8], cuts: [Int] = [], limit
         #expect(s.text("1") == "x")
     }
 }
+
+/// Regressions found by Tests/fuzz (FuzzMIME), kept as plain unit tests.
+@Suite struct FuzzRegressionTests {
+    /// libFuzzer input `8C0tYgotLWI=` (base64): flags 0xF0 (MTA feed after
+    /// `Content-Type: multipart/mixed; boundary="b"`, no chunk sizes: the split run
+    /// uses 1-byte chunks), body `--b\n--b`. Broke the begin/end invariant.
+    @Test func delimiterThenDelimiterAtEndOfInputMTA() {
+        let fields = [("Content-Type", "multipart/mixed; boundary=\"b\"")]
+        let body = bytes("--b\n--b")
+        let (whole, r) = parseMTA(fields: fields, body: body)
+        checkInvariants(whole, r)
+        for c in 1..<body.count {
+            let (s, rr) = parseMTA(fields: fields, body: body, cuts: [c])
+            checkInvariants(s, rr)
+            #expect(s == whole, "split \(c)")
+        }
+        let (each, re) = parseMTA(fields: fields, body: body, cuts: Array(1..<body.count))
+        checkInvariants(each, re)
+        #expect(each == whole, "1-byte chunks")
+    }
+}
+
+extension FuzzRegressionTests {
+    /// The same input in raw mode, and with CRLF.
+    @Test func delimiterThenDelimiterAtEndOfInputRaw() {
+        for msg in ["Content-Type: multipart/mixed; boundary=\"b\"\n\n--b\n--b",
+                    "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n--b"] {
+            let (whole, _, r) = parse(bytes(msg))
+            checkInvariants(whole, r)
+            for c in 1..<msg.utf8.count {
+                let (s, _, rr) = parse(bytes(msg), cuts: [c])
+                checkInvariants(s, rr)
+                #expect(s == whole, "split \(c)")
+            }
+        }
+    }
+}

@@ -59,12 +59,15 @@ struct PartSnap: Equatable, CustomStringConvertible {
     var endOffset: Int64
     var delimiterOffset: Int64?
     var missingClose: Bool
+    var ambiguity: Ambiguity = []
+    var uninspected: LimitKind? = nil
     var data: [UInt8]
 
     var description: String {
         "\(path) \(kind) \(mediaType) \(encoding) fn=\(filename ?? "-") enc=\(encodedSize) dec=\(decodedSize) "
             + "h=\(headerOffset) c=\(contentOffset) e=\(endOffset) d=\(delimiterOffset.map(String.init) ?? "-")"
-            + (missingClose ? " missing-close" : "") + " data=\(String(decoding: data.prefix(60), as: UTF8.self).debugDescription)"
+            + (missingClose ? " missing-close" : "") + (ambiguity.isEmpty ? "" : " ambiguous=\(ambiguity.names)")
+            + (uninspected.map { " uninspected=\($0.rawValue)" } ?? "") + " data=\(String(decoding: data.prefix(60), as: UTF8.self).debugDescription)"
     }
 }
 
@@ -108,7 +111,8 @@ func snapshot(_ p: MIMEParser, _ r: Recorder) -> ParseSnap {
                  encoding: x.transferEncoding.name, filename: x.filename, encodedSize: x.encodedSize,
                  decodedSize: x.decodedSize, decodedAll: x.decodedAll, headerOffset: x.headerOffset,
                  contentOffset: x.contentOffset, endOffset: x.endOffset, delimiterOffset: x.delimiterOffset,
-                 missingClose: x.missingCloseDelimiter, data: r.data[i] ?? [])
+                 missingClose: x.missingCloseDelimiter, ambiguity: x.ambiguity, uninspected: x.uninspected,
+                 data: r.data[i] ?? [])
     }
     return ParseSnap(parts: parts, limits: r.limits, events: r.events,
                      topHeaders: r.headers.map { $0.0 + ": " + $0.1 }, bodySize: p.bodySize)
@@ -184,8 +188,10 @@ func checkSplitInvariance(_ msg: [UInt8], everySplit: Bool = true, random: Int =
     return whole
 }
 
-/// The shared corpus directory (../shared/corpus relative to the repository root).
+/// The shared corpus directory (../shared/corpus relative to the repository root, or
+/// `$SEALMILTER_CORPUS`).
 func corpusDirectory() -> URL {
-    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    if let d = ProcessInfo.processInfo.environment["SEALMILTER_CORPUS"] { return URL(fileURLWithPath: d) }
+    return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/corpus")
 }

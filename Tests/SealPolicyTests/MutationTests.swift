@@ -1,23 +1,13 @@
 import Testing
 @testable import SealPolicy
 @testable import SealEngine
+import SealTestSupport
 
 /// Bad policy files get a clear error, never a crash: thousands of mutants of valid
 /// policies (lines deleted, duplicated, re-indented, characters replaced, text cut
 /// short), from a fixed seed so that a failure can be replayed.
 @Suite struct PolicyMutations {
-    /// SplitMix64: small, deterministic, good enough to pick mutations.
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
-    }
+    typealias Random = SplitMix
 
     static let bases = [
         fullPolicy,

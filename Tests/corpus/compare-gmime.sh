@@ -2,7 +2,7 @@
 # compare-gmime.sh - acceptance test: sealctl's MIME structure vs GMime 3.
 #
 # Run from the repo root:   Tests/corpus/compare-gmime.sh [SEALCTL]
-#   SEALCTL defaults to .build/debug/sealctl (swift build --product sealctl).
+#   SEALCTL defaults to .build/debug/sealctl (swift build && Sources/build-programs.sh .build/debug).
 # For every file of ../shared/corpus/cpython/ and ../shared/corpus/mimekit/ it
 # runs `sealctl scan --json FILE` and `gmime_parse --dump FILE` and compares
 # the leaf parts (content type, decoded size) in document order; sealctl must
@@ -16,7 +16,7 @@ SEALCTL=${1:-.build/debug/sealctl}
 CORPUS_ROOT=${CORPUS_ROOT:-../shared/corpus}
 HERE=Tests/corpus
 [ -f Package.swift ] && [ -d "$HERE" ] || { echo "compare-gmime: run from the repo root" >&2; exit 2; }
-[ -x "$SEALCTL" ] || { echo "compare-gmime: no sealctl at $SEALCTL (swift build --product sealctl)" >&2; exit 2; }
+[ -x "$SEALCTL" ] || { echo "compare-gmime: no sealctl at $SEALCTL (swift build && Sources/build-programs.sh .build/debug)" >&2; exit 2; }
 
 GMIME_PARSE=${GMIME_PARSE:-Benchmarks/.build/gmime_parse}
 SRC=Benchmarks/reference/gmime_parse.c

@@ -12,6 +12,9 @@ when it does not hold.
   e2e.py header-re FILE REGEX             a header field (unfolded "Name: value") matches REGEX
   e2e.py no-header-re FILE REGEX          no header field matches REGEX
   e2e.py zipcheck ORIG DELIVERED          zip part gone, other parts byte-identical, a text part added
+  e2e.py ambigzipmsg KIND OUT TOKEN ZIPFILE   zipmsg with an ambiguous top-level structure
+                                          (KIND: comment, ewboundary, dupct, dupct-text-first,
+                                          pad1000: 1000 extra header fields before Content-Type)
   e2e.py slowsmtp PORT FROM TO MSG READY GO   send up to half the body, touch READY,
                                           wait for GO, send the rest; print the final reply
   e2e.py unixconnect PATH                 exit 0 when a unix socket accepts a connection
@@ -147,6 +150,43 @@ def cmd_zipmsg(out, token, zipfile, size=None):
     )
     with open(out, "wb") as f:
         f.write(text.encode())
+
+
+# Issue 8, point 4: the zip message with its structure written so that readers
+# disagree, or so that a parser that skips a rule of RFC 2045/2047 misses the zip.
+AMBIGUOUS_KINDS = {
+    # an RFC 2045 comment after the subtype: read as text/plain by the parser before
+    "comment": lambda t: t.replace('Content-Type: multipart/mixed; boundary="e2e-outer-boundary"\n',
+                                   'Content-Type: multipart/mixed (e2e comment); boundary="e2e-outer-boundary"\n'),
+    # an encoded word as the boundary, with the literal delimiters (Python's compat32 and
+    # Thunderbird find the parts; a parser decoding it found none)
+    "ewboundary": lambda t: t.replace('boundary="e2e-outer-boundary"', 'boundary="=?utf-8?q?e2e-outer-boundary?="')
+                             .replace("\n--e2e-outer-boundary", "\n--=?utf-8?q?e2e-outer-boundary?="),
+    # a second Content-Type after the multipart one (Python, MimeKit, Thunderbird take the first)
+    "dupct": lambda t: t.replace('Content-Type: multipart/mixed; boundary="e2e-outer-boundary"\n',
+                                 'Content-Type: multipart/mixed; boundary="e2e-outer-boundary"\n'
+                                 "Content-Type: text/plain; charset=us-ascii\n"),
+    # issue 8, point 5: 1000 extra header fields (about 16 KB) before the Content-Type,
+    # past the parser's max_headers; the structure must still be read
+    "pad1000": lambda t: t.replace('Content-Type: multipart/mixed; boundary="e2e-outer-boundary"\n',
+                                   "".join(f"X-Pad-{i:04d}: padding\n" for i in range(1000))
+                                   + 'Content-Type: multipart/mixed; boundary="e2e-outer-boundary"\n'),
+    # text/plain first, multipart second: GMime finds the zip, the majority a text part
+    "dupct-text-first": lambda t: t.replace('Content-Type: multipart/mixed; boundary="e2e-outer-boundary"\n',
+                                            "Content-Type: text/plain; charset=us-ascii\n"
+                                            'Content-Type: multipart/mixed; boundary="e2e-outer-boundary"\n'),
+}
+
+
+def cmd_ambigzipmsg(kind, out, token, zipfile):
+    cmd_zipmsg(out, token, zipfile)
+    text = read(out).decode()
+    changed = AMBIGUOUS_KINDS[kind](text)
+    if changed == text:
+        fail(f"ambigzipmsg {kind}: the template did not change")
+    changed = changed.replace("Subject: e2e encrypted zip\n", f"Subject: e2e ambiguous {kind}\n")
+    with open(out, "wb") as f:
+        f.write(changed.encode())
 
 
 def cmd_split(orig, delivered, *allowed):
@@ -297,6 +337,7 @@ def main():
         "header-re": cmd_header_re,
         "no-header-re": lambda p, r: cmd_header_re(p, r, want=False),
         "zipcheck": cmd_zipcheck,
+        "ambigzipmsg": cmd_ambigzipmsg,
         "slowsmtp": cmd_slowsmtp,
         "unixconnect": cmd_unixconnect,
         "marker": cmd_marker,

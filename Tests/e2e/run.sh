@@ -17,6 +17,8 @@ PY=${PYTHON:-python3}
 E2E=$HERE/e2e.py
 
 . "$HERE/postfix-harness.sh"
+. "$HERE/e2e-lib.sh" # send, tok, data_reply, simple_msg, make_material
+E2E_SMTP_PORT=$PFH_SMTP_PORT
 
 PASS=0; FAIL=0
 ok() { PASS=$((PASS + 1)); echo "ok - $1"; }
@@ -72,19 +74,6 @@ stop_daemon() {
     fi
 }
 
-# send NAME SWAKS-ARGS... — runs swaks against the instance, output in $W/out/NAME.
-# A data file is handed over without its last newline: swaks ends the data with
-# CRLF "." CRLF itself, so the message arrives exactly as the file is.
-send() {
-    local name=$1 a args=(); shift
-    for a in "$@"; do
-        if [[ "$a" == @* ]]; then head -c -1 "${a#@}" > "$W/out/$name.data"; a="@$W/out/$name.data"; fi
-        args+=("$a")
-    done
-    set -- "${args[@]}"
-    swaks --server 127.0.0.1 --port "$PFH_SMTP_PORT" --ehlo client.e2e.test --timeout 30 \
-        "$@" >"$W/out/$name" 2>&1
-}
 queued_id() { sed -n 's/^<[-~]  *250 .*queued as \([0-9A-Za-z]*\).*/\1/p' "$W/out/$1" | tail -1; }
 # delivered NAME TOKEN — waits for the message NAME to be delivered, sets DELIVERED to
 # the message as the sink received it (without smtp-sink's records).
@@ -100,12 +89,9 @@ delivered() {
     DELIVERED=$W/msgs/$name.delivered
     SINKFILE=$f
 }
-tok() { echo "e2e-$1-$$-$RANDOM$RANDOM"; }
 # milter_saw NAME — with a daemon, its log names the queue ID of message NAME (so a
 # pass-through result is not just Postfix without the milter).
 milter_saw() { [ "$DAEMON" = none ] || grep -q "$(queued_id "$1")" "$W/log/daemon.log"; }
-# data_reply NAME — the server's reply to the end of data ("." line) in swaks output NAME.
-data_reply() { awk '/^ [-~]> \.$/ { getline; sub(/^<[-~*]+ +/, ""); print; exit }' "$W/out/$1"; }
 
 # ---------------------------------------------------------------------------
 note "work directory $W"
@@ -126,37 +112,8 @@ else
     pfh_milter "unix:$SOCK"
 fi
 
-# Test material ----------------------------------------------------------------
-T_A=$(tok pass); $PY "$E2E" passthrough "$W/msgs/a.eml" "$T_A"
-T_C=$(tok forged); $PY "$E2E" forged "$W/msgs/c.eml" "$T_C"
-
-# S/MIME enveloped-data: a recipient certificate and `openssl cms -encrypt`.
-T_B=$(tok smime)
-(
-    cd "$W/tls" &&
-    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -keyout rcpt.key -out rcpt.pem \
-        -subj "/CN=bob@int.test" -addext "subjectAltName=email:bob@int.test" &&
-    printf 'Content-Type: text/plain\n\nThe secret plan.\n' > inner.txt &&
-    openssl cms -encrypt -in inner.txt -recip rcpt.pem -aes256 \
-        -from dave@ext.test -to bob@int.test -subject "e2e smime enveloped" > smime.raw
-) >"$W/log/smime.log" 2>&1 || note "openssl cms failed: $(tail -2 "$W/log/smime.log")"
-{ printf 'Message-ID: <%s@e2e.test>\n' "$T_B"; tr -d '\r' < "$W/tls/smime.raw"; } > "$W/msgs/b.eml"
-
-# An encrypted zip (zip -e -P x) inside multipart/mixed.
-T_D=$(tok zip)
-(
-    cd "$W/msgs" && printf 'quarterly figures: 1 2 3\n' > report.txt &&
-    zip -q -e -P x secret.zip report.txt
-) || note "zip failed"
-$PY "$E2E" zipmsg "$W/msgs/d.eml" "$T_D" "$W/msgs/secret.zip"
-# The same with a 6 MB attachment beside the zip: the rewritten body is spooled to
-# a file (spool.memory_limit, 1M by default) and handed to Postfix in chunks.
-T_D2=$(tok bigzip)
-$PY "$E2E" zipmsg "$W/msgs/d2.eml" "$T_D2" "$W/msgs/secret.zip" 6000000
-
-simple_msg() {  # simple_msg FILE TOKEN SUBJECT
-    printf 'From: eve@ext.test\nTo: bob@int.test\nSubject: %s\nMessage-ID: <%s@e2e.test>\n\nHello.\n' "$3" "$2" > "$1"
-}
+# Test material (Tests/e2e/e2e-lib.sh) -------------------------------------------
+make_material
 
 # (a) pass-through ---------------------------------------------------------------
 if want a; then
@@ -199,6 +156,40 @@ if want d; then
     elif r=$($PY "$E2E" zipcheck "$W/msgs/d2.eml" "$DELIVERED"); then
         ok "d2 encrypted zip removed from an 8 MB message (over the 1 MiB spool.memory_limit; the 6 MB attachment arrived identical)"
     else notok "d2 encrypted zip removed from an 8 MB message" "$r"; fi
+fi
+
+# (j) MIME ambiguity (issue 8, point 4): the encrypted zip behind an RFC 2045 comment
+# in Content-Type, an encoded-word boundary (taken literally, RFC 2047 §5), a second
+# Content-Type after the multipart one (the first counts): removed all the same.
+if want j; then
+    for k in comment ewboundary dupct; do
+        T_J=$(tok "amb-$k"); $PY "$E2E" ambigzipmsg "$k" "$W/msgs/j-$k.eml" "$T_J" "$W/msgs/secret.zip"
+        send "j-$k" --from carol@ext.test --to bob@int.test --data "@$W/msgs/j-$k.eml"
+        if ! delivered "j-$k" "$T_J"; then notok "j ambiguous structure ($k): encrypted zip removed" "$WHY"
+        elif r=$($PY "$E2E" zipcheck "$W/msgs/j-$k.eml" "$DELIVERED"); then ok "j ambiguous structure ($k): encrypted zip removed"
+        else notok "j ambiguous structure ($k): encrypted zip removed" "$r"; fi
+    done
+fi
+
+# (l) issue 8, point 5: the encrypted zip behind 1000 extra header fields (past
+# max_headers, which used to stop the parser reading the structure) is removed.
+if want l; then
+    T_L=$(tok pad1000); $PY "$E2E" ambigzipmsg pad1000 "$W/msgs/l.eml" "$T_L" "$W/msgs/secret.zip"
+    send l --from carol@ext.test --to bob@int.test --data "@$W/msgs/l.eml"
+    if ! delivered l "$T_L"; then notok "l encrypted zip behind 1000 header fields removed" "$WHY"
+    elif r=$($PY "$E2E" zipcheck "$W/msgs/l.eml" "$DELIVERED"); then ok "l encrypted zip behind 1000 header fields removed"
+    else notok "l encrypted zip behind 1000 header fields removed" "$r"; fi
+fi
+
+# (k) readers disagree (text/plain first, multipart second: GMime sees the zip, most
+# readers a text part): the delivered message is flagged ambiguous-structure.
+if want k; then
+    T_K=$(tok amb-flag); $PY "$E2E" ambigzipmsg dupct-text-first "$W/msgs/k.eml" "$T_K" "$W/msgs/secret.zip"
+    send k --from carol@ext.test --to bob@int.test --data "@$W/msgs/k.eml"
+    if ! delivered k "$T_K"; then notok "k ambiguous structure flagged" "$WHY"
+    elif r=$($PY "$E2E" header-re "$DELIVERED" '^X-Sealmilter-Unscannable:.*\bambiguous-structure\b'); then
+        ok "k ambiguous structure flagged (X-Sealmilter-Unscannable: ambiguous-structure)"
+    else notok "k ambiguous structure flagged" "$r"; fi
 fi
 
 # (e) reject and tempfail seen by the client ------------------------------------------

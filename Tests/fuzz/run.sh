@@ -1,7 +1,11 @@
 #!/bin/sh
-# Builds the libFuzzer harnesses and runs them, one after the other:
-#   FuzzMIME    the SealMIME streaming parser (SECONDS)
-#   FuzzDetect  SealDetect's byte-level detectors (SECONDS / 2, at least 10)
+# Builds the libFuzzer harnesses and runs each twice: from its seeds (with the
+# corpus kept from earlier runs), then briefly from an EMPTY corpus, where the fuzzer
+# finds inputs the seeds steer it away from (a 19 s empty-corpus run found
+# 8C0tYgotLWI=, see Tests/SealMIMETests/MTATests.swift):
+#   FuzzMIME    the SealMIME streaming parser: SECONDS in all, 2/3 seeded, 1/3 empty
+#   FuzzDetect  SealDetect's byte-level detectors: SECONDS / 2 in all (at least 10),
+#               split the same way
 #   Tests/fuzz/run.sh [SECONDS] [extra libFuzzer flags...]
 # Seeds: for FuzzMIME every file of ../shared/corpus (relative to the repository
 # root), each prefixed with a few chunking headers (see FuzzMIME/main.swift); for
@@ -87,6 +91,17 @@ run() {
     SWIFT_BACKTRACE=enable=no "$work/$name" -max_total_time="$t" -max_len=65536 -timeout=20 -rss_limit_mb=2048 \
         -artifact_prefix="$here/artifacts/$name-" -print_final_stats=1 "$@" "$corpus" "$seeds"
 }
-run FuzzMIME "$secs" "$work/corpus" "$work/seeds" -dict="$here/mime.dict" "$@"
+# shares TOTAL: sets seeded (2/3) and empty (1/3, at least 5 s) for one harness.
+shares() { empty=$(($1 / 3)); [ "$empty" -ge 5 ] || empty=5; seeded=$(($1 - empty)); [ "$seeded" -ge 5 ] || seeded=5; }
+# A fresh empty corpus directory (libFuzzer writes what it finds there).
+fresh() { rm -rf "$work/$1"; mkdir -p "$work/$1"; echo "$work/$1"; }
+
+shares "$secs"
+run FuzzMIME "$seeded" "$work/corpus" "$work/seeds" -dict="$here/mime.dict" "$@"
+echo "(FuzzMIME from an empty corpus)"
+run FuzzMIME "$empty" "$(fresh empty-mime)" "$(fresh empty-mime-seeds)" -dict="$here/mime.dict" "$@"
 dsecs=$((secs / 2)); [ "$dsecs" -ge 10 ] || dsecs=10
-run FuzzDetect "$dsecs" "$work/detect-corpus" "$work/detect-seeds" "$@"
+shares "$dsecs"
+run FuzzDetect "$seeded" "$work/detect-corpus" "$work/detect-seeds" "$@"
+echo "(FuzzDetect from an empty corpus)"
+run FuzzDetect "$empty" "$(fresh empty-detect)" "$(fresh empty-detect-seeds)" "$@"

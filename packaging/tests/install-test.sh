@@ -153,6 +153,14 @@ for f in /usr/sbin/sealmilter /usr/bin/sealctl "$libdir/libsealmilter.so.$upstre
         ok "ldd $f: no Swift runtime, nothing missing"
     fi
 done
+# One copy of the engine: the daemon and sealctl are C hosts of the library.
+for f in /usr/sbin/sealmilter /usr/bin/sealctl; do
+    check "ldd $f shows libsealmilter.so.0" sh -c "env -i PATH=/usr/bin:/bin ldd $f | grep -q 'libsealmilter.so.0 => $libdir/libsealmilter.so.0'"
+done
+size_kb=$(dpkg-deb -f "$main_deb" Installed-Size)
+download_kb=$(( $(stat -c %s "$main_deb") / 1024 ))
+echo "# package: Installed-Size ${size_kb} KiB, download ${download_kb} KiB"
+check "Installed-Size at most 40 MB (${size_kb} KiB)" test "$size_kb" -le 40960
 
 # ---- User, directories, unit ----------------------------------------------------
 check "system user sealmilter (home /var/lib/sealmilter, no login shell)" \

@@ -153,7 +153,33 @@ public final class MessageFacts: MIMEHandler {
         if var s = sniffers.removeValue(forKey: index) {
             s.finish()
             if !s.found.isEmpty { partKinds[index, default: []].formUnion(s.found); unscannable.formUnion(s.found) }
+            // The sniffer stopped at max_inspect_bytes with its question open: the
+            // rest of the part was not inspected.
+            let p = parser.parts[index]
+            if s.stoppedAtLimit && (p.decodedSize > Int64(inspectLimit) || !p.decodedAll) { markUninspected(index) }
         }
+    }
+
+    /// The whole message has been parsed: what the parser could not settle or see.
+    /// A structure that readers disagree on marks the message `ambiguous-structure`
+    /// (the message as a whole: the mark often sits on the root, which is not a
+    /// part to remove); a part whose content a limit kept from inspection is
+    /// `limits-exceeded`, so that `remove_attachments {unscannable: any}` removes it.
+    func parsingFinished() {
+        if !parser.ambiguities.isEmpty { unscannable.formUnion(UnscannableSet(.ambiguousStructure)) }
+        if parser.hasUninspectedParts {
+            for (i, p) in parser.parts.enumerated() where p.uninspected != nil { markUninspected(i) }
+        }
+    }
+
+    private func markUninspected(_ index: Int) {
+        partKinds[index, default: []].formUnion(UnscannableSet(.limitsExceeded))
+        unscannable.formUnion(UnscannableSet(.limitsExceeded))
+    }
+
+    /// Rule evaluation ran out of its CPU budget: what was not judged was not seen into.
+    func budgetExhausted() {
+        unscannable.formUnion(UnscannableSet(.limitsExceeded))
     }
 
     public func limitExceeded(_ parser: MIMEParser, _ kind: LimitKind) {}

@@ -29,6 +29,7 @@ final class RuleRunner {
     /// Runs every message-level rule whose stage has come, in order.
     func advance(to stage: Stage, _ facts: MessageFacts, _ outcome: MessageOutcome) -> Decision {
         if let d = outcome.decision { return d }
+        guard !stopped && nextRule < rules.count else { return .continue }
         budget.begin()
         defer { budget.end() }
         while !stopped && nextRule < rules.count {

@@ -70,6 +70,8 @@ func run(_ msg: UnsafeRawBufferPointer, chunks: [Int], limits: ParserLimits, mta
     p.finish()
     precondition(h.began.count == p.parts.count && h.ended.count == p.parts.count, "begin/end count")
     precondition(p.parts.count <= limits.maxParts, "too many parts")
+    precondition(p.hasUninspectedParts == p.parts.contains { $0.uninspected != nil }, "hasUninspectedParts")
+    precondition(p.ambiguities == p.parts.reduce(into: Ambiguity()) { $0.formUnion($1.ambiguity) }, "ambiguities")
     var rows: [String] = []
     for (i, x) in p.parts.enumerated() {
         precondition(x.contentOffset >= 0 && x.endOffset >= x.contentOffset && x.endOffset <= p.bodySize, "offsets")
@@ -84,7 +86,9 @@ func run(_ msg: UnsafeRawBufferPointer, chunks: [Int], limits: ParserLimits, mta
         }
         rows.append("\(x.path) \(x.kind) \(x.contentType.mediaType) \(x.transferEncoding.name) \(x.filename ?? "-") "
             + "\(x.encodedSize) \(x.decodedSize) \(x.decodedAll) \(x.headerOffset) \(x.contentOffset) \(x.endOffset) "
-            + "\(x.delimiterOffset ?? -9) \(x.missingCloseDelimiter)")
+            + "\(x.delimiterOffset ?? -9) \(x.missingCloseDelimiter) \(x.ambiguity.rawValue) \(x.uninspected?.rawValue ?? "-")")
+        // A part is uninspected only because of a limit that was reported.
+        if let u = x.uninspected { precondition(h.limits.contains(u), "uninspected without its limit") }
     }
     return Snap(rows: rows, data: h.data, events: h.events, limits: h.limits)
 }

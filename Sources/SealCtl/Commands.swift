@@ -1,36 +1,52 @@
 import ArgumentParser
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import SealEngine
 import SealPolicy
-import SealmilterCAPI
 
-/// `sealctl`: offline tools around the Sealmilter engine.
-@main
-struct Sealctl: ParsableCommand {
-    static let configuration = CommandConfiguration(
+/// `sealctl`: offline tools around the Sealmilter engine. The `sealctl` program is
+/// a C host of libsealmilter (one copy of the engine in the package): its `main`
+/// calls `sealmilter_ctl_main`, which runs ``Sealctl/run(arguments:registry:)``.
+public struct Sealctl: ParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "sealctl",
         abstract: "Check Sealmilter policies and scan messages offline with the same engine as the milter.",
         version: "0.1.0",
         subcommands: [CheckConfig.self, Scan.self]
     )
 
-    /// Exit status: what the command says (0 scanned/valid, 1 unreadable/invalid);
-    /// 2 on a usage error (ArgumentParser's own default would be 64).
-    static func main() {
+    public init() {}
+
+    /// The registry of actions and conditions policies are loaded with (set by the
+    /// composition root before running).
+    nonisolated(unsafe) static var registry: Registry = .builtin
+
+    /// Runs the command line `arguments` (without the program name) and returns
+    /// the exit status: what the command says (0 scanned/valid, 1 unreadable/
+    /// invalid); 2 on a usage error (ArgumentParser's own default would be 64).
+    public static func run(arguments: [String], registry: Registry) -> Int32 {
+        self.registry = registry
         let command: ParsableCommand
         do {
-            command = try parseAsRoot()
+            command = try parseAsRoot(arguments)
         } catch {
             let code = exitCode(for: error)
-            if code == .success { exit(withError: error) }   // --help, --version
-            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-            Foundation.exit(2)
+            if code == .success {   // --help, --version
+                print(fullMessage(for: error))
+                return 0
+            }
+            printError(fullMessage(for: error))
+            return 2
         }
         do {
             var c = command
             try c.run()
+            return 0
         } catch {
-            exit(withError: error)
+            let message = fullMessage(for: error)
+            if !message.isEmpty { printError(message) }
+            return exitCode(for: error).rawValue
         }
     }
 }
@@ -51,19 +67,19 @@ struct CheckConfig: ParsableCommand {
         var owner: uid_t? = nil
         if let user {
             guard let pw = getpwnam(user) else {
-                FileHandle.standardError.write(Data("sealctl: unknown user \(user)\n".utf8))
+                printError("sealctl: unknown user \(user)")
                 throw ExitCode(2)
             }
             owner = pw.pointee.pw_uid
         }
         func fail(_ errors: [PolicyError]) -> ExitCode {
-            for e in errors { FileHandle.standardError.write(Data((e.description + "\n").utf8)) }
+            for e in errors { printError(e.description) }
             return ExitCode(1)
         }
-        let errors = Policy.diagnose(path: file, registry: Composition.registry)
+        let errors = Policy.diagnose(path: file, registry: Sealctl.registry)
         if !errors.isEmpty { throw fail(errors) }
         let p: Policy
-        do { p = try Policy.load(path: file, registry: Composition.registry) } catch { throw fail([error]) }
+        do { p = try Policy.load(path: file, registry: Sealctl.registry) } catch { throw fail([error]) }
         let keyProblems = p.fileProblems(owner: owner)
         if !keyProblems.isEmpty { throw fail(keyProblems) }
         // The marker secret of `submission:` must be usable as one (long enough).
@@ -92,32 +108,34 @@ struct Scan: ParsableCommand {
     func run() throws {
         let engine: Engine
         do {
-            engine = try policy.map { try Engine(policyPath: $0, registry: Composition.registry) } ?? Engine(policy: Policy())
+            engine = try policy.map { try Engine(policyPath: $0, registry: Sealctl.registry) } ?? Engine(policy: Policy())
         } catch {
-            FileHandle.standardError.write(Data("sealctl: \(error)\n".utf8))
+            printError("sealctl: \(error)")
             throw ExitCode(1)
         }
-        let fh: FileHandle
-        if message == "-" { fh = .standardInput } else {
-            guard let h = FileHandle(forReadingAtPath: message) else {
-                FileHandle.standardError.write(Data("sealctl: cannot read \(message)\n".utf8))
+        let fd: Int32
+        if message == "-" { fd = 0 } else {
+            fd = open(message, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else {
+                printError("sealctl: cannot read \(message): " + String(cString: strerror(errno)))
                 throw ExitCode(1)
             }
-            fh = h
         }
+        defer { if fd > 0 { close(fd) } }
         // A dry run: versions and notices are shown, never submitted.
         let s = Session(engine: engine, decodeAll: true, dryRun: true)
         var d = s.mailFrom(from)
         for r in to where d == .continue { _ = s.rcpt(r) }
-        while d == .continue || d == .accept {
-            let chunk: Data
-            do { chunk = try fh.read(upToCount: 64 * 1024) ?? Data() } catch {
-                FileHandle.standardError.write(Data("sealctl: cannot read \(message): \(error)\n".utf8))
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while d == .continue {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                printError("sealctl: cannot read \(message): " + String(cString: strerror(errno)))
                 throw ExitCode(1)
             }
-            if chunk.isEmpty { break }
-            d = chunk.withUnsafeBytes { s.raw($0) }
-            if d != .continue { break }
+            if n == 0 { break }
+            d = buffer.withUnsafeBytes { s.raw(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
         }
         if d == .continue { d = s.endOfMessage() }
         if json {
@@ -125,5 +143,18 @@ struct Scan: ParsableCommand {
             return
         }
         if let r = s.report { print(r.text, terminator: "") }
+    }
+}
+
+/// One line on standard error.
+func printError(_ line: String) {
+    var text = line + "\n"
+    text.withUTF8 { b in
+        var off = 0
+        while off < b.count {
+            let n = write(2, b.baseAddress! + off, b.count - off)
+            if n <= 0 { if n < 0 && errno == EINTR { continue }; return }
+            off += n
+        }
     }
 }

@@ -1,2 +1,0 @@
-/* Debian's libmilter-dev: the sendmail milter API. */
-#include <libmilter/mfapi.h>
