@@ -332,6 +332,7 @@ import Testing
 
     @Test func passesEnvelopeAndLFMessage() throws {
         let (path, dir) = try fake(exit: 0)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         var chunks = [Array("line one\r\n.dot".utf8), Array(" line\r\nlast".utf8)]
         let id = try SendmailSubmitter(path: path).submit(sender: "a@int.test", recipients: ["x@ext.test", "y@ext.test"],
                                                          header: Array("Subject: s\r\nX-A: b\r\n".utf8),
@@ -342,7 +343,8 @@ import Testing
     }
 
     @Test func failureIsAnError() throws {
-        let (path, _) = try fake(exit: 75)
+        let (path, dir) = try fake(exit: 75)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         #expect(throws: SubmitError.refused("\(path) exited with status 75")) {
             try SendmailSubmitter(path: path).submit(sender: "", recipients: ["x@ext.test"], header: [], body: { nil })
         }
@@ -356,6 +358,7 @@ import Testing
 
     @Test func versionsThroughSendmail() throws {
         let (path, dir) = try fake(exit: 0)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let yaml = VersionsTests.policy(port: 9).replacingOccurrences(of: "method: smtp", with: "method: sendmail, sendmail: \(path)")
         let engine = Engine(policy: try Policy.parse(yaml: yaml))
         let (s, d, _) = VersionsTests().run(engine)
