@@ -41,7 +41,10 @@ let package = Package(
         .target(name: "SealPattern", dependencies: ["CHyperscan"]),
         .target(name: "SealPolicy", dependencies: ["SealDetect", "SealMIME", "SealYAML", "SealPattern"]),
         .target(name: "SealMetrics", dependencies: [.product(name: "Prometheus", package: "swift-prometheus")]),
-        .target(name: "SealEngine", dependencies: ["SealMIME", "SealDetect", "SealPolicy", "SealPattern", "SealMetrics"]),
+        .systemLibrary(name: "COpenSSL"),
+        .target(name: "SealCrypto", dependencies: ["COpenSSL"]),
+        .target(name: "SealSubmit"),
+        .target(name: "SealEngine", dependencies: ["SealMIME", "SealDetect", "SealPolicy", "SealPattern", "SealMetrics", "SealCrypto", "SealSubmit"]),
         .target(name: "SealmilterCAPI", dependencies: ["SealEngine", "SealCtl"]),
         // sealctl's commands; they live in libsealmilter, and the sealctl program
         // (Sources/sealctl/main.c) is a C host of the library like the daemon.
@@ -56,6 +59,6 @@ let package = Package(
         .testTarget(name: "SealYAMLTests", dependencies: ["SealYAML"]),
         .testTarget(name: "SealPatternTests", dependencies: ["SealPattern"]),
         .testTarget(name: "SealPolicyTests", dependencies: ["SealPolicy", "SealPattern", "SealEngine", "SealTestSupport"]),
-        .testTarget(name: "SealEngineTests", dependencies: ["SealEngine", "SealMetrics", "SealTestSupport"]),
+        .testTarget(name: "SealEngineTests", dependencies: ["SealEngine", "SealMetrics", "SealTestSupport", "SealCrypto", "SealSubmit"]),
     ]
 )

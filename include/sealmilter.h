@@ -116,7 +116,10 @@ int sealmilter_engine_open(const char *policy_path, sealmilter_engine **engine, 
  * "FILE:LINE:COL: keys.NAME: PATH what is wrong" (or "spool.directory: ...") per
  * problem in *errmsg (free it with sealmilter_free()). A daemon
  * calls it with the user it runs as, before serving and on every reload, and
- * refuses a policy that fails it. sealmilter_engine_open() does not check files.
+ * refuses a policy that fails it. sealmilter_engine_open() does not check files,
+ * but reads the marker secret of the policy's `submission:` section (if any): a
+ * secret it could not read or that is too short is reported here as
+ * "FILE: submission.marker_key: keys.NAME: PATH what is wrong".
  */
 int sealmilter_engine_check_keys(const sealmilter_engine *engine, long uid, char **errmsg);
 
@@ -190,7 +193,9 @@ int sealmilter_session_macro(sealmilter_session *s, const char *name, const char
  * The envelope. Addresses may come with or without angle brackets. Calling
  * mail_from starts a new message (the previous one on the session is reset).
  * rcpt returns a decision for that recipient alone: SEALMILTER_REJECT or
- * SEALMILTER_TEMPFAIL refuse only that recipient, with sealmilter_session_reply().
+ * SEALMILTER_TEMPFAIL refuse only that recipient, with sealmilter_session_reply()
+ * (with submission.rcpt_deferral: "452 4.5.3" for a recipient whose version
+ * differs from the first accepted recipient's).
  */
 sealmilter_decision sealmilter_session_mail_from(sealmilter_session *s, const char *sender);
 sealmilter_decision sealmilter_session_rcpt(sealmilter_session *s, const char *recipient);
@@ -214,6 +219,17 @@ sealmilter_decision sealmilter_session_body(sealmilter_session *s, const unsigne
  * result accessors below describe what to do with the message. If an action
  * cannot be carried out, the decision is SEALMILTER_TEMPFAIL (fail closed) and
  * the reply and errmsg say why.
+ *
+ * With a policy that makes per-recipient versions (for_each_recipient) or sends
+ * notices (notify), this call blocks while it submits those messages to the MTA
+ * (policy `submission:`; each step bounded by submission.timeout). When all are
+ * accepted, the recipients of other versions come back as SEALMILTER_RCPT_DELETE
+ * edits (the engine then asks for SEALMILTER_MOD_DELRCPT) and the log line names
+ * the new queue IDs ("versions=2 resubmitted=QID"); when one is not, the decision
+ * is SEALMILTER_TEMPFAIL with 451 4.3.0 and no edits. The caller must apply the
+ * recipient deletions, or tempfail the message, so that nobody gets two versions.
+ * A message whose submission marker verifies is passed with one edit (the
+ * marker's removal) and no rule runs on it.
  */
 sealmilter_decision sealmilter_session_end_of_message(sealmilter_session *s);
 

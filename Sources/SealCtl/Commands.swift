@@ -82,6 +82,10 @@ struct CheckConfig: ParsableCommand {
         do { p = try Policy.load(path: file, registry: Sealctl.registry) } catch { throw fail([error]) }
         let keyProblems = p.fileProblems(owner: owner)
         if !keyProblems.isEmpty { throw fail(keyProblems) }
+        // The marker secret of `submission:` must be usable as one (long enough).
+        if let problem = Engine(policy: p).markerKeyProblem {
+            throw fail([PolicyError(file: file, line: p.settings.submission?.line, message: "submission.marker_key: \(problem)")])
+        }
         print("\(file): OK (\(p.rules.count) rule\(p.rules.count == 1 ? "" : "s"))")
     }
 }
@@ -118,7 +122,8 @@ struct Scan: ParsableCommand {
             }
         }
         defer { if fd > 0 { close(fd) } }
-        let s = Session(engine: engine, decodeAll: true)
+        // A dry run: versions and notices are shown, never submitted.
+        let s = Session(engine: engine, decodeAll: true, dryRun: true)
         var d = s.mailFrom(from)
         for r in to where d == .continue { _ = s.rcpt(r) }
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)

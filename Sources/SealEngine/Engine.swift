@@ -13,6 +13,10 @@ public final class Engine: Sendable {
     /// message (nil: no body condition, or the set could not be compiled, in which
     /// case each condition scans on its own, with the same result).
     let bodySet: TextMatcherSet?
+    /// Whether some rule makes per-recipient versions (`for_each_recipient`).
+    let hasVersionRules: Bool
+    /// The submission path and marker key (`submission:`), when the policy has one.
+    let submission: SubmissionSetup?
 
     public init(policy: Policy) {
         var p = policy
@@ -48,7 +52,12 @@ public final class Engine: Sendable {
         self.policy = p
         self.bodySet = set
         self.readsText = p.rules.contains { $0.readsText }
+        self.hasVersionRules = p.rules.contains { $0.forEachRecipient }
+        self.submission = SubmissionSetup(policy: p)
     }
+
+    /// Why the marker secret could not be read (nil when it was, or none is named).
+    public var markerKeyProblem: String? { submission?.keyProblem }
 
     /// Loads and validates the policy file at `path`, with the actions and
     /// conditions of `registry`.
@@ -80,6 +89,10 @@ public final class Engine: Sendable {
             }
         }
         if policy.flagUnscannable { n.insert(.body) }
+        // Versions are built from the whole message; RCPT deferral answers at RCPT.
+        if hasVersionRules { n.formUnion([.mail, .rcpt, .body]) }
+        // A submission marker counts only from a loopback client.
+        if submission != nil { n.insert(.clientMacros) }
         if policy.milter.macros == .all { n.formUnion([.clientMacros, .tlsMacros, .authMacros]) }
         return n
     }
@@ -91,6 +104,8 @@ public final class Engine: Sendable {
         for rule in policy.rules {
             for a in rule.actions { m.formUnion(a.modifications) }
         }
+        // The recipients of other versions leave the original transaction.
+        if hasVersionRules { m.insert(.deleteRecipients) }
         return m
     }
 }
@@ -151,4 +166,7 @@ public struct RecipientEdit: Sendable, Equatable {
     public enum Operation: Int32, Sendable { case add = 0, delete = 1 }
     public var operation: Operation
     public var address: String
+    public init(operation: Operation, address: String) {
+        self.operation = operation; self.address = address
+    }
 }

@@ -75,6 +75,16 @@ extension Policy {
         let section = RuleLoader.section(registry) { rules = $0 }
         let (settings, errors) = PolicyReader.read(yaml: yaml, file: file, sections: [section])
         guard let settings, errors.isEmpty else { return (nil, errors) }
+        // Versions and notices go out through the submission path.
+        if settings.submission == nil {
+            var missing: [PolicyError] = []
+            for r in rules where r.forEachRecipient || r.sendsMessages {
+                let what = r.forEachRecipient ? "for_each_recipient" : (r.actions.first { $0.sendsMessages }?.key ?? "notify")
+                missing.append(PolicyError(file: file, line: r.line, column: nil,
+                    message: "rule '\(r.name)': \(what) needs the 'submission:' section (how the filter hands messages to the MTA: method, host/port or sendmail, marker_key)"))
+            }
+            if !missing.isEmpty { return (nil, missing) }
+        }
         return (Policy(settings: settings, rules: rules), [])
     }
 }

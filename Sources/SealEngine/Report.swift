@@ -30,6 +30,24 @@ public struct Report: Codable, Sendable {
         public var body_replaced: Bool
         public var removed_parts: [String]
     }
+    /// One version of the message for a group of recipients (see `for_each_recipient`).
+    public struct Version: Codable, Sendable {
+        public var recipients: [String]
+        public var rules: [String]
+        /// The first version stays in the SMTP transaction; the others are submitted.
+        public var keeps_transaction: Bool
+        public var header_edits: [String]
+        public var body_replaced: Bool
+        /// The queue ID the MTA gave (absent in a dry run such as `sealctl scan`).
+        public var queue_id: String?
+    }
+    public struct Notice: Codable, Sendable {
+        public var to: [String]
+        public var subject: String
+        /// The envelope sender ("" is the null sender).
+        public var sender: String
+        public var queue_id: String?
+    }
     public var parts: [Part]
     public var unscannable: [String]
     public var limits_exceeded: [String]
@@ -37,6 +55,14 @@ public struct Report: Codable, Sendable {
     /// The actions carried out, as `rule: summary`, in order.
     public var actions: [String]
     public var verdict: Verdict
+    /// The versions by recipient group (empty when the policy makes none).
+    public var versions: [Version] = []
+    /// The filter's own messages sent with this one.
+    public var notices: [Notice] = []
+    /// A submission marker verified: the message was passed untouched.
+    public var marker_verified: Bool = false
+    /// Recipients answered 452 4.5.3 at RCPT (`submission.rcpt_deferral`).
+    public var deferred_recipients: [String] = []
 }
 
 extension Session {
@@ -60,10 +86,18 @@ extension Session {
         let r = (o.decision == .reject || o.decision == .tempfail) ? o.reply.map { "\($0.code) \($0.extendedCode) \($0.text)" } : nil
         var limits = m.parser.exceeded.map(\.rawValue).sorted()
         if o.budgetExceeded { limits.append("max-rule-cpu") }
-        return Report(parts: parts, unscannable: m.unscannable.kinds.map(\.rawValue),
-                      limits_exceeded: limits, rules: o.matchedRules, actions: o.applied,
-                      verdict: .init(action: o.actionName, reply: r, quarantine: quarantineReason,
-                                     header_edits: edits, body_replaced: bodyReplaced, removed_parts: o.removedParts))
+        var report = Report(parts: parts, unscannable: m.unscannable.kinds.map(\.rawValue),
+                            limits_exceeded: limits, rules: o.matchedRules, actions: o.applied,
+                            verdict: .init(action: o.actionName, reply: r, quarantine: quarantineReason,
+                                           header_edits: edits, body_replaced: bodyReplaced, removed_parts: o.removedParts))
+        report.versions = versions.map {
+            Report.Version(recipients: $0.recipients, rules: $0.rules, keeps_transaction: $0.keepsTransaction,
+                           header_edits: $0.headerChanges, body_replaced: $0.bodyReplaced, queue_id: $0.queueID)
+        }
+        report.notices = noticesSent.map { Report.Notice(to: $0.to, subject: $0.subject, sender: $0.sender, queue_id: $0.queueID) }
+        report.marker_verified = markerVerified
+        report.deferred_recipients = deferredRecipients
+        return report
     }
 
     /// The result as one JSON object: parts, unscannable, rules, verdict.
@@ -98,6 +132,26 @@ extension Report {
         out += v + "\n"
         for e in verdict.header_edits { out += "  header: \(e)\n" }
         if verdict.body_replaced { out += "  body replaced; removed parts: " + verdict.removed_parts.joined(separator: ", ") + "\n" }
+        if marker_verified { out += "Submission marker verified: passed untouched, no rules run\n" }
+        if !deferred_recipients.isEmpty {
+            out += "Deferred at RCPT (452 4.5.3, to send in another transaction): " + deferred_recipients.joined(separator: ", ") + "\n"
+        }
+        if versions.count > 1 {
+            out += "Versions: \(versions.count) (by recipient group)\n"
+            for (i, v) in versions.enumerated() {
+                var line = "  \(i + 1). " + v.recipients.joined(separator: ", ")
+                line += v.keeps_transaction ? " [keeps the transaction]" : (v.queue_id.map { " [submitted as \($0.isEmpty ? "-" : $0)]" } ?? " [would be submitted]")
+                line += "; rules: " + (v.rules.isEmpty ? "none" : v.rules.joined(separator: ", "))
+                out += line + "\n"
+                for e in v.header_edits { out += "     header: \(e)\n" }
+                if v.body_replaced { out += "     body replaced\n" }
+            }
+        }
+        for n in notices {
+            out += "Notice to " + n.to.joined(separator: ", ") + " from <\(n.sender)>: \(n.subject)"
+            out += n.queue_id.map { " [submitted as \($0.isEmpty ? "-" : $0)]" } ?? " [would be sent]"
+            out += "\n"
+        }
         return out
     }
 }

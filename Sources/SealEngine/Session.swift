@@ -16,10 +16,23 @@ public final class Session {
 
     /// The reply that goes with the last reject/tempfail decision.
     public private(set) var reply: SMTPReply?
-    public private(set) var headerEdits: [HeaderEdit] = []
-    public private(set) var recipientEdits: [RecipientEdit] = []
+    public internal(set) var headerEdits: [HeaderEdit] = []
+    public internal(set) var recipientEdits: [RecipientEdit] = []
     public private(set) var quarantineReason: String?
-    public private(set) var lastError: String = ""
+    public internal(set) var lastError: String = ""
+    /// The versions of the message (the first keeps the transaction), valid after
+    /// end of message; empty when the policy makes none.
+    public internal(set) var versions: [VersionRecord] = []
+    /// The filter's own messages sent (or, in a dry run, to be sent) with this message.
+    public internal(set) var noticesSent: [NoticeRecord] = []
+    /// The message carried a submission marker that verified: it was passed untouched.
+    public var markerVerified: Bool { message?.markerIndex != nil }
+    /// Plan versions and notices without submitting them (`sealctl scan`).
+    public let dryRun: Bool
+    /// How long the submissions of this message took (nil: none were made).
+    public internal(set) var submitDuration: Duration?
+    /// Recipients answered 452 by the RCPT deferral, for reports.
+    public internal(set) var deferredRecipients: [String] = []
     /// The MTA's queue ID (macro `i`), when known.
     public private(set) var queueID: String?
     /// Whether the body must be passed (valid after end of headers).
@@ -54,6 +67,12 @@ public final class Session {
         var rawLineTail: [UInt8]? = nil
         let started = ContinuousClock.now
         var recorded = false
+        /// RCPT deferral: the group key of the first accepted recipient.
+        var firstGroupKey: [Int]? = nil
+        /// Recipients answered 452 by the RCPT deferral.
+        var deferred = 0
+        /// The index of a submission marker that verified (the message passes untouched).
+        var markerIndex: Int? = nil
 
         init(facts: MessageFacts, runner: RuleRunner) {
             self.facts = facts; self.runner = runner
@@ -61,13 +80,14 @@ public final class Session {
     }
 
     var message: Message?
-    private var replacement: (any BodySource)?
+    var replacement: (any BodySource)?
     /// The session's pattern scratch space (made on first use, kept for its messages).
     private lazy var scratch: Scratch? = engine.bodySet?.makeScratch()
 
-    public init(engine: Engine, decodeAll: Bool = false) {
+    public init(engine: Engine, decodeAll: Bool = false, dryRun: Bool = false) {
         self.engine = engine
         self.decodeAll = decodeAll
+        self.dryRun = dryRun
     }
 
     /// The current message's facts (nil before MAIL).
@@ -109,6 +129,11 @@ public final class Session {
             reply = r
             return r.code.hasPrefix("4") ? .tempfail : .reject
         }
+        if let r = deferral(of: address, m) {
+            reply = r
+            deferredRecipients.append(address)
+            return .tempfail
+        }
         m.facts.recipients.append(address)
         return .continue
     }
@@ -118,6 +143,9 @@ public final class Session {
         if let d = m.outcome.decision { return d }
         m.facts.parser.header(name: name, value: value)
         m.facts.recordHeader(name: name, value: value)
+        // With a submission path, a marker further down may say that this message
+        // is the filter's own: rules wait for the end of the header section.
+        if engine.submission != nil { return .continue }
         return recorded(m.runner.recipientsKnown(m.facts, m.outcome))
     }
 
@@ -136,6 +164,11 @@ public final class Session {
     }
 
     private func afterHeaders(_ m: Message) -> Decision {
+        if checkMarker(m) {
+            // Submitted by this filter for these recipients: no rule runs again.
+            needsBody = false
+            return .continue
+        }
         _ = m.runner.recipientsKnown(m.facts, m.outcome)
         let d = m.runner.advance(to: .headers, m.facts, m.outcome)
         needsBody = d == .continue && m.runner.needsBody(policy.settings, m.outcome)
@@ -225,12 +258,23 @@ public final class Session {
         }
         m.facts.parser.finish()
         m.facts.parsingFinished()
+        if let index = m.markerIndex {
+            headerEdits = [HeaderEdit(operation: .delete, name: SubmissionMarker.fieldName, value: nil, index: index)]
+            return .accept
+        }
         var d = m.runner.advance(to: .body, m.facts, m.outcome)
         if d == .continue { d = .accept }
         if d == .accept {
             do {
+                let groups = m.outcome.quarantine == nil ? m.runner.groups(m.facts) : []
+                if m.runner.budget.spent, m.runner.versionBudgetSpent(m.outcome) != .continue {
+                    return m.outcome.decision ?? .tempfail
+                }
+                if let first = groups.first { m.runner.applyVersion(first, replay: false, m.facts, m.outcome) }
                 try finishModifications(m)
+                try submitVersions(m, groups)
             } catch {
+                headerEdits = []; recipientEdits = []; replacement = nil
                 lastError = "\(error)"
                 m.outcome.failure = lastError
                 return m.outcome.decide(.tempfail, name: "tempfail", reply: SMTPReply(
@@ -246,6 +290,10 @@ public final class Session {
         replacement = nil
         headerEdits = []
         recipientEdits = []
+        versions = []
+        noticesSent = []
+        submitDuration = nil
+        deferredRecipients = []
         quarantineReason = nil
         reply = nil
         needsBody = true
@@ -259,29 +307,36 @@ public final class Session {
     // MARK: Result
 
     private func finishModifications(_ m: Message) throws {
+        let (edits, body) = try result(m, m.outcome)
+        replacement = body
+        headerEdits = edits
+        quarantineReason = m.outcome.quarantine
+    }
+
+    /// The header edits and new body (nil: unchanged) of one version: the message's
+    /// outcome, or another version's.
+    func result(_ m: Message, _ outcome: MessageOutcome) throws -> ([HeaderEdit], (any BodySource)?) {
         var edits: [HeaderEdit] = []
         // Forged X-Sealmilter-* fields: delete, highest index first so indices stay valid.
         for f in m.facts.forged.sorted(by: { $0.index > $1.index }) {
             edits.append(HeaderEdit(operation: .delete, name: f.name, value: nil, index: f.index))
         }
         // Each action's contribution, then the body pipeline over its transforms.
-        let end = EndOfMessageContext(message: m.facts, outcome: m.outcome)
-        for c in m.outcome.contributionOrder { try c.endOfMessage(end) }
+        let end = EndOfMessageContext(message: m.facts, outcome: outcome)
+        for c in outcome.contributionOrder { try c.endOfMessage(end) }
         edits += end.headerEdits
         let (body, bodyEdits) = try BodyPipeline.run(end.transforms, original: m.spool,
-                                                     context: TransformContext(message: m.facts, outcome: m.outcome))
-        replacement = body
+                                                     context: TransformContext(message: m.facts, outcome: outcome))
         edits += bodyEdits
-        if m.outcome.budgetExceeded { m.facts.budgetExhausted() }
+        if outcome.budgetExceeded || m.outcome.budgetExceeded { m.facts.budgetExhausted() }
         let kinds = m.facts.unscannable
         if policy.flagUnscannable && !kinds.isEmpty {
             edits.append(HeaderEdit(operation: .add, name: "X-Sealmilter-Unscannable", value: kinds.headerValue, index: 0))
         }
-        for (name, value) in m.outcome.addedHeaders {
+        for (name, value) in outcome.addedHeaders {
             edits.append(HeaderEdit(operation: .add, name: name, value: value, index: 0))
         }
-        headerEdits = edits
-        quarantineReason = m.outcome.quarantine
+        return (edits, body)
     }
 
     @discardableResult
@@ -291,6 +346,7 @@ public final class Session {
         let facts = MessageFacts(sender: stripAngles(sender), settings: policy.settings, macros: macros,
                                  collectText: engine.readsText, decodeAll: decodeAll, budget: runner.budget,
                                  bodySet: engine.bodySet, scratch: engine.bodySet == nil ? nil : scratch)
+        facts.keepsOriginalHeaders = engine.hasVersionRules
         let m = Message(facts: facts, runner: runner)
         message = m
         return m
@@ -316,6 +372,7 @@ public final class Session {
         guard let m = message else { return "action=none" }
         let o = m.outcome
         var s = "action=\(o.actionName)"
+        if m.markerIndex != nil { s += " marker=verified" }
         if quarantineReason != nil { s += " quarantine" }
         s += " rules=" + (o.matchedRules.isEmpty ? "-" : o.matchedRules.joined(separator: ","))
         s += " unscannable=" + (m.facts.unscannable.isEmpty ? "-" : m.facts.unscannable.kinds.map(\.rawValue).joined(separator: ","))
@@ -324,6 +381,8 @@ public final class Session {
         if !limits.isEmpty { s += " limits=" + limits.joined(separator: ",") }
         if !o.removedParts.isEmpty { s += " removed=" + o.removedParts.joined(separator: ",") }
         if let r = o.reply, o.decision == .reject || o.decision == .tempfail { s += " reply=\"\(r.code) \(r.extendedCode) \(r.text)\"" }
+        s += versionsLog
+        if m.deferred > 0 { s += " deferred=\(m.deferred)" }
         if let f = o.failure { s += " error=\"\(f)\"" }
         // Connection facts, when the MTA passed them (milter.macros: all).
         if let client = clientAddress ?? macros["client_addr"], !client.isEmpty { s += " client=\(Self.logSafe(client))" }

@@ -15,9 +15,41 @@ public struct PolicySettings: Sendable {
     public var milter: MilterSettings = MilterSettings()
     /// Key material on disk (the `keys:` section), by name, in file order.
     public var keys: [KeyFile] = []
+    /// How other versions of a message and the filter's own messages go out (the
+    /// `submission:` section); nil when the policy has none.
+    public var submission: SubmissionSettings? = nil
     /// The file it was loaded from, for messages.
     public var source: String = "<policy>"
 
+    public init() {}
+}
+
+/// The `submission:` section: how versions of a message for recipient groups
+/// other than the first, and messages of the filter's own, are handed to the MTA.
+public struct SubmissionSettings: Sendable, Equatable {
+    public enum Method: String, Sendable, CaseIterable { case smtp, sendmail }
+    public var method: Method = .smtp
+    /// The dedicated local listener (`method: smtp`).
+    public var host: String = "127.0.0.1"
+    public var port: Int = 10026
+    /// The MTA's sendmail program (`method: sendmail`).
+    public var sendmail: String = "/usr/sbin/sendmail"
+    /// For each SMTP step, or for a whole sendmail run.
+    public var timeout: Duration = .seconds(30)
+    /// The name in `keys:` of the secret that signs the marker of submitted messages.
+    public var markerKey: String = ""
+    /// How long a marker stays valid after it was made.
+    public var markerMaxAge: Duration = .seconds(600)
+    /// The envelope sender of the filter's notices ("" is the null sender `<>`).
+    public var noticeSender: String = ""
+    /// The From: address of notices (default: the notice sender, or `MAILER-DAEMON`).
+    public var noticeFrom: String = ""
+    /// Answer `452 4.5.3` at RCPT for a recipient whose group differs from the first one's.
+    public var rcptDeferral: Bool = false
+    /// The text of that reply.
+    public var deferralText: String = "Too many different recipients for one message, send the rest in a new transaction"
+    /// Where `submission:` is written in the policy file, for messages.
+    public var line: Int = 0
     public init() {}
 }
 

@@ -24,7 +24,7 @@ public struct PolicySection {
 }
 
 extension PolicyReader {
-    static let settingsKeys = ["internal_domains", "flag_unscannable", "limits", "spool", "milter", "keys"]
+    static let settingsKeys = ["internal_domains", "flag_unscannable", "limits", "spool", "milter", "keys", "submission"]
 
     /// Reads policy text: the settings here, each of `sections` by its reader.
     /// Returns the settings (nil when there is any error) and every error, in file order.
@@ -95,10 +95,71 @@ extension PolicyReader {
             case "spool": if !isNull(v) { spool(v, into: &p.spool) }
             case "milter": if !isNull(v) { milter(v, into: &p.milter) }
             case "keys": if !isNull(v) { p.keys = keys(v) }
+            case "submission":
+                if !isNull(v), var sub = submission(v) {
+                    sub.line = PolicyReader.line(keyNode)
+                    p.submission = sub
+                }
             default:
                 sections.first { $0.key == key }?.read(self, keyNode, v)
             }
         }
+        // The marker key must be one of `keys:` (wherever that section is written),
+        // so that the key-file checks cover it.
+        if let sub = p.submission, let node = f["submission"], !sub.markerKey.isEmpty,
+           !p.keys.contains(where: { $0.name == sub.markerKey }) {
+            let markerNode = node.mapping?["marker_key"] ?? node
+            fail(markerNode, "submission.marker_key: '\(sub.markerKey)' is not a key of the 'keys:' section"
+                 + (p.keys.isEmpty ? " (there is none; add e.g. 'keys: {\(sub.markerKey): /etc/sealmilter/\(sub.markerKey).key}')" : " (keys: \(p.keys.map(\.name).joined(separator: ", ")))"))
+        }
+    }
+
+    /// `submission:` — how versions for other recipient groups and the filter's own messages go out.
+    func submission(_ node: PolicyNode) -> SubmissionSettings? {
+        let keys = ["method", "host", "port", "sendmail", "timeout", "marker_key", "marker_max_age",
+                    "notice_sender", "notice_from", "rcpt_deferral", "deferral_text"]
+        guard let f = fields(node, in: "submission", allowed: keys) else { return nil }
+        let before = errorCount
+        var s = SubmissionSettings()
+        if let v = f["method"], let m = text(v, "submission.method") {
+            if let method = SubmissionSettings.Method(rawValue: m) { s.method = method } else {
+                fail(v, "submission.method: expected smtp or sendmail, found '\(m)'")
+            }
+        }
+        if let v = f["host"], let h = text(v, "submission.host", maxLength: 255) {
+            if h.isEmpty || h.unicodeScalars.contains(where: { $0.value <= 0x20 || $0 == "/" }) {
+                fail(v, "submission.host: expected a host name or address such as 127.0.0.1, found '\(h)'")
+            } else { s.host = h }
+        }
+        if let v = f["port"], let n = integer(v, "submission.port") {
+            if n > 65535 { fail(v, "submission.port: expected 1-65535, found \(n)") } else { s.port = n }
+        }
+        if let v = f["sendmail"], let path = text(v, "submission.sendmail", maxLength: 4096) {
+            if path.hasPrefix("/") { s.sendmail = path } else {
+                fail(v, "submission.sendmail: must be an absolute path, found '\(path)'")
+            }
+        }
+        if let v = f["timeout"], let d = duration(v, "submission.timeout") { s.timeout = d }
+        if let v = f["marker_max_age"], let d = duration(v, "submission.marker_max_age") { s.markerMaxAge = d }
+        if let v = f["marker_key"], let k = text(v, "submission.marker_key", maxLength: 200) { s.markerKey = k }
+        if f["marker_key"] == nil {
+            fail(node, "submission: needs 'marker_key', the name of a secret in 'keys:' that signs the marker of every message the filter submits")
+        }
+        for (key, field) in [("notice_sender", \SubmissionSettings.noticeSender), ("notice_from", \SubmissionSettings.noticeFrom)] {
+            guard let v = f[key], let a = text(v, "submission.\(key)", maxLength: 300) else { continue }
+            let addr = a == "<>" ? "" : a
+            if addr.unicodeScalars.contains(where: { $0.value <= 0x20 || $0 == "<" || $0 == ">" || $0.value == 0x7f })
+                || (!addr.isEmpty && !addr.contains("@")) {
+                fail(v, "submission.\(key): expected an address such as postmaster@example.org, or '<>' for the null sender, found '\(a)'")
+            } else { s[keyPath: field] = addr }
+        }
+        if let v = f["rcpt_deferral"], let b = bool(v, "submission.rcpt_deferral") { s.rcptDeferral = b }
+        if let v = f["deferral_text"], let t = text(v, "submission.deferral_text", maxLength: 200) {
+            if t.isEmpty || t.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
+                fail(v, "submission.deferral_text: must be one line of text")
+            } else { s.deferralText = t }
+        }
+        return errorCount > before ? nil : s
     }
 
     func domain(_ s: String, _ node: PolicyNode) -> DomainPattern? {

@@ -177,9 +177,13 @@ public func sealmilterEngineCheckKeys(
         return EMISUSE
     }
     let owner = uid == -1 ? geteuid() : uid_t(uid)
-    let problems = box.engine.policy.fileProblems(owner: owner)
+    var problems = box.engine.policy.fileProblems(owner: owner).map(\.description)
+    // The marker secret must also be usable as one (read when the engine was opened).
+    if problems.isEmpty, let p = box.engine.markerKeyProblem {
+        problems.append("\(box.engine.policy.source): submission.marker_key: \(p)")
+    }
     if problems.isEmpty { return OK }
-    errmsg?.pointee = strdup(problems.map(\.description).joined(separator: "\n"))
+    errmsg?.pointee = strdup(problems.joined(separator: "\n"))
     return EKEYFILE
 }
 

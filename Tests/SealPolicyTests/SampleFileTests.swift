@@ -27,9 +27,13 @@ let samplePath: String = {
         let text = try String(contentsOfFile: samplePath, encoding: .utf8)
         var lines: [String] = []
         var inRules = false
+        var inSection = false   // the commented `keys:` and `submission:` that some examples need
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             if line == "rules: []" { lines.append("rules:"); inRules = true; continue }
             if inRules && line.hasPrefix("#  ") { lines.append(String(line.dropFirst())); continue }
+            if !inRules && (line == "# keys:" || line == "# submission:") { inSection = true; lines.append(String(line.dropFirst(2))); continue }
+            if inSection && line.hasPrefix("#   ") { lines.append(String(line.dropFirst(2))); continue }
+            inSection = false
             lines.append(String(line))
         }
         let p: Policy
@@ -45,7 +49,8 @@ let samplePath: String = {
                                   "attachment", "size", "unscannable", "limits_exceeded"])
         let actionKeys = Set(p.rules.flatMap(\.actions).map(\.key))
         #expect(actionKeys == ["add_header", "reject", "tempfail", "quarantine", "discard",
-                               "reject_recipient", "remove_attachments"])
+                               "reject_recipient", "remove_attachments", "notify"])
+        #expect(p.rules.contains { $0.forEachRecipient } && p.settings.submission != nil)
         // Both forms of remove_attachments are shown.
         let removals = p.rules.flatMap(\.actions).compactMap { a -> PartSelector?? in
             guard let r = a as? RemoveAttachmentsAction else { return nil }

@@ -40,6 +40,18 @@ notok() { echo "not ok - $*"; failed=$((failed + 1)); }
 
 # hostile_policy NAME FILE: writes a hostile policy (issue 8, points 2 and 3) to FILE.
 hostile_policy() { sh "$here/hostile-policy.sh" "$1" "$2"; }
+# ---- Per-recipient versions through the C interface ------------------------------
+if gcc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g -I"$root/include" "$here/versions_test.c" \
+    -o "$tmp/versions_test" -L"$build" -lsealmilter -Wl,-rpath,"$build" -lpthread; then
+    mkdir -p "$tmp/versions"
+    vout=$("$tmp/versions_test" "$tmp/versions" 2>&1); st=$?
+    echo "$vout" | grep -E '^(ok|not ok) - '
+    passed=$((passed + $(echo "$vout" | grep -c '^ok - ')))
+    failed=$((failed + $(echo "$vout" | grep -c '^not ok - ')))
+    if [ $st -ne 0 ] && ! echo "$vout" | grep -q '^not ok - '; then notok "versions_test exited with status $st: $vout"; fi
+else
+    notok "versions_test.c does not compile"
+fi
 
 # ---- Misuse: stages in random order must not crash ------------------------------
 if gcc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g -I"$root/include" "$here/random_calls.c" \

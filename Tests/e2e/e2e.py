@@ -7,7 +7,8 @@ when it does not hold.
   e2e.py forged OUT TOKEN                 a message carrying forged X-Sealmilter-* fields
   e2e.py zipmsg OUT TOKEN ZIPFILE [N]     multipart/mixed: text, notes.txt (N pseudo-random bytes
                                           if given), the encrypted zip
-  e2e.py split ORIG DELIVERED             compare: header fields kept in order, body identical
+  e2e.py split ORIG DELIVERED [FIELD...]  compare: header fields kept in order, body identical;
+                                          added fields only Received (and the FIELDs named)
   e2e.py header-re FILE REGEX             a header field (unfolded "Name: value") matches REGEX
   e2e.py no-header-re FILE REGEX          no header field matches REGEX
   e2e.py zipcheck ORIG DELIVERED          zip part gone, other parts byte-identical, a text part added
@@ -21,6 +22,9 @@ when it does not hold.
                                           long body lines full of "account" and a folded 20 KB
                                           subject full of "urgent"; with MATCH=1 the last body
                                           line ends in "NUMBER" (so (?i)account.*number holds)
+  e2e.py marker KEYFILE MSGID SENDER T RCPT...  an X-Sealmilter-Submitted value made as
+                                          sealmilter.yaml(5) documents it (an independent
+                                          implementation of the format)
 """
 import email
 import email.policy
@@ -189,7 +193,7 @@ def cmd_ambigzipmsg(kind, out, token, zipfile):
         f.write(changed.encode())
 
 
-def cmd_split(orig, delivered):
+def cmd_split(orig, delivered, *allowed):
     of, ob = split_message(read(orig))
     df, db = split_message(read(delivered))
     if ob != db:
@@ -207,7 +211,8 @@ def cmd_split(orig, delivered):
         pos += 1
     # the only additions allowed are Postfix's own trace field (Received)
     extra = [unfold(f) for f in df if f not in of]
-    bad = [e for e in extra if not e.lower().startswith("received:")]
+    ok = ("received:",) + tuple(a.lower() + ":" for a in allowed)
+    bad = [e for e in extra if not e.lower().startswith(ok)]
     if bad:
         fail(f"unexpected header fields added: {bad!r}")
 
@@ -302,6 +307,18 @@ def cmd_slowsmtp(port, sender, rcpt, msgfile, ready, go):
         pass
 
 
+def cmd_marker(keyfile, msgid, sender, t, *rcpts):
+    import base64
+    import hashlib
+    import hmac
+    key = read(keyfile).rstrip(b" \t\r\n")
+    norm = "".join(c for c in msgid if c not in " \t\r\n")
+    data = ("sealmilter-submitted-v1\n" + norm + "\n" + sender.lower() + "\n"
+            + "\n".join(sorted(r.lower() for r in rcpts)) + "\n" + str(t)).encode()
+    mac = hmac.new(key, data, hashlib.sha256).digest()
+    print(f"v=1; t={t}; h={base64.b64encode(mac).decode()}")
+
+
 def cmd_unixconnect(path):
     s = socket.socket(socket.AF_UNIX)
     s.settimeout(2)
@@ -359,6 +376,7 @@ def main():
         "slowsmtp": cmd_slowsmtp,
         "unixconnect": cmd_unixconnect,
         "hostile": cmd_hostile,
+        "marker": cmd_marker,
     }[c](*args)
 
 

@@ -16,6 +16,9 @@
 #   run/                         room for a milter's unix socket (mode 0777)
 # smtpd listens on 127.0.0.1:$PFH_SMTP_PORT (default 10025) without chroot; every
 # recipient domain is relayed to smtp-sink on 127.0.0.1:$PFH_SINK_PORT (default 10026).
+# A second smtpd, the submission listener for messages the filter submits (other
+# versions of a message, notices), listens on 127.0.0.1:$PFH_SUBMIT_PORT (default: the
+# first free port from 10027); pfh_submission off|on removes and restores it.
 # Milter settings: milter_protocol 6, milter_default_action tempfail, macros below.
 #
 # Must run as root. Nothing outside PFH_DIR is written; /etc/postfix is only read
@@ -23,6 +26,7 @@
 
 PFH_SMTP_PORT=${PFH_SMTP_PORT:-10025}
 PFH_SINK_PORT=${PFH_SINK_PORT:-10026}
+PFH_SUBMIT_PORT=${PFH_SUBMIT_PORT:-}
 PFH_DIR=${PFH_DIR:-}
 PFH_SINK_PID=${PFH_SINK_PID:-}
 
@@ -37,6 +41,15 @@ pfh_init() {
     chown postfix:postfix "$PFH_DIR/data" "$PFH_DIR/sink"
     chmod 1777 "$PFH_DIR/run"
     pfh_make_certs || return 1
+    if [ -z "$PFH_SUBMIT_PORT" ]; then
+        local p
+        for p in $(seq 10027 10127); do
+            [ "$p" = "$PFH_SMTP_PORT" ] || [ "$p" = "$PFH_SINK_PORT" ] && continue
+            pfh_port_busy "$p" || { PFH_SUBMIT_PORT=$p; break; }
+        done
+        [ -n "$PFH_SUBMIT_PORT" ] || { echo "postfix-harness: no free port for the submission listener" >&2; return 1; }
+    fi
+    export PFH_SUBMIT_PORT
     pfh_write_config || return 1
     export PFH_DIR
 }
@@ -133,6 +146,7 @@ EOF
     cat > "$e/master.cf" <<EOF
 # service type  private unpriv  chroot  wakeup  maxproc command
 127.0.0.1:$PFH_SMTP_PORT inet n - n - - smtpd
+$(pfh_submission_entry)
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
 tlsmgr    unix  -       -       n       1000?   1       tlsmgr
@@ -154,6 +168,28 @@ anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 EOF
+}
+
+# The submission listener: the documented service (docs/install.md) on its own port,
+# except that it keeps smtpd_milters, so the filter sees what it submitted come back
+# and the tests can check that its marker verifies and no rule runs on it again.
+pfh_submission_entry() {
+    echo "127.0.0.1:$PFH_SUBMIT_PORT inet n - n - - smtpd -o syslog_name=postfix-sealmilter-e2e/submission -o content_filter= -o receive_override_options=no_address_mappings -o smtpd_client_restrictions=permit_mynetworks,reject -o smtpd_relay_restrictions=permit_mynetworks,reject"
+}
+
+# pfh_submission off|on — remove or restore the submission listener (and reload).
+pfh_submission() {
+    local svc="127.0.0.1:$PFH_SUBMIT_PORT/inet"
+    if [ "$1" = off ]; then postconf -c "$PFH_DIR/etc" -MX "$svc"
+    else postconf -c "$PFH_DIR/etc" -M "$svc=$(pfh_submission_entry)"; fi
+    pfh_reload
+    local i
+    for i in $(seq 1 50); do
+        if [ "$1" = off ]; then pfh_port_busy "$PFH_SUBMIT_PORT" || return 0
+        else pfh_port_busy "$PFH_SUBMIT_PORT" && return 0; fi
+        sleep 0.1
+    done
+    return 1
 }
 
 # pfh_postconf NAME=VALUE... — change main.cf of the instance.
@@ -192,7 +228,7 @@ pfh_port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # pfh_start [nodump] — start smtp-sink and the Postfix instance.
 pfh_start() {
     local p
-    for p in "$PFH_SMTP_PORT" "$PFH_SINK_PORT"; do
+    for p in "$PFH_SMTP_PORT" "$PFH_SINK_PORT" "$PFH_SUBMIT_PORT"; do
         if pfh_port_busy "$p"; then
             echo "postfix-harness: 127.0.0.1:$p is already in use (another Postfix? set PFH_SMTP_PORT/PFH_SINK_PORT)" >&2
             return 1

@@ -352,6 +352,150 @@ if want n; then
             else ok "n$v sealctl scan: rules matched '$got' in $(printf '%.2f' "$secs") s"; fi
         fi
     done
+# (v) one message, several versions; the filter's own messages -------------------------------
+# The daemon switches to policy-versions.yaml (SIGHUP): a for_each_recipient rule gives
+# outside recipients their own version, submitted to the harness's second smtpd
+# (127.0.0.1:$PFH_SUBMIT_PORT), which keeps the milter so that what the filter submits
+# comes back through it: its marker must verify and no rule run again.
+v_load_policy() {  # v_load_policy true|false — the versions policy with rcpt_deferral
+    local n before
+    sed -e "s|@KEY@|$W/keys/marker.key|" -e "s|@PORT@|$PFH_SUBMIT_PORT|" -e "s|@DEFERRAL@|$1|" \
+        "$HERE/policy-versions.yaml" > "$POLICY"
+    before=$(grep -c 'SIGHUP: policy .* reloaded' "$W/log/daemon.log")
+    kill -HUP "$DAEMON_PID" 2>/dev/null || return 1
+    for n in $(seq 1 100); do
+        [ "$(grep -c 'SIGHUP: policy .* reloaded' "$W/log/daemon.log")" -gt "$before" ] && return 0
+        sleep 0.1
+    done
+    note "versions policy not loaded: $(tail -3 "$W/log/daemon.log" | tr '\n' ' ')"; return 1
+}
+v_line() { grep -E "[ :]$1: action=" "$W/log/daemon.log" | tail -1; }   # the daemon's decision line for a queue ID
+v_copies() {  # v_copies TOKEN ADDRESS — how many copies with TOKEN the sink got for ADDRESS
+    local f n=0
+    for f in $(pfh_sink_find "$1"); do n=$((n + $(pfh_sink_rcpts "$f" | sed 's/ .*//' | grep -ciFx "<$2>"))); done
+    echo "$n"
+}
+v_file() { local f; for f in $(pfh_sink_find "$1"); do pfh_sink_rcpts "$f" | grep -qiF "<$2>" && { pfh_sink_message "$f"; return 0; }; done; return 1; }
+v_msg() {  # v_msg FILE TOKEN SUBJECT FROM TO
+    printf 'From: %s\nTo: %s\nSubject: %s\nMessage-ID: <%s@e2e.test>\n\nVersions test %s.\n' "$4" "$5" "$3" "$2" "$2" > "$1"
+}
+# v_versions NAME TOKEN — the checks of v1: one copy per recipient, each its own version,
+# the resubmitted queue ID in the daemon's line and in Postfix's log. Sets WHY/VQ/VR.
+v_versions() {
+    local name=$1 t=$2 line n a
+    VQ=$(queued_id "$name"); VR=
+    [ -n "$VQ" ] || { WHY="not queued: $(data_reply "$name")"; return 1; }
+    pfh_wait_sent "$VQ" 20 || { WHY="$VQ not delivered: $(grep "$VQ" "$W/log/maillog" | tail -2 | tr '\n' ' ')"; return 1; }
+    line=$(v_line "$VQ")
+    VR=$(sed -n 's/.* resubmitted=\([A-Za-z0-9]*\).*/\1/p' <<<"$line")
+    [ -n "$VR" ] || { WHY="no resubmitted queue ID in the daemon's line for $VQ: '$line'"; return 1; }
+    grep -q "/submission/smtpd\[[0-9]*\]: $VR: client=localhost\[127.0.0.1\]" "$W/log/maillog" ||
+        { WHY="Postfix's log has no submission smtpd line for $VR"; return 1; }
+    pfh_wait_sent "$VR" 20 || { WHY="resubmitted $VR not delivered: $(grep "$VR" "$W/log/maillog" | tail -2 | tr '\n' ' ')"; return 1; }
+    sleep 0.5
+    for a in bob@int.test xavier@ext.test yvonne@ext.test; do
+        n=$(v_copies "$t" "$a"); [ "$n" = 1 ] || { WHY="$a got $n copies"; return 1; }
+    done
+    v_file "$t" bob@int.test > "$W/msgs/$name.bob"; v_file "$t" xavier@ext.test > "$W/msgs/$name.xavier"
+    if grep -qi '^X-E2E-Outside:' "$W/msgs/$name.bob"; then WHY="the inside copy has the outside header"; return 1; fi
+    grep -q '^X-E2E-Outside: version for outside recipients$' "$W/msgs/$name.xavier" || { WHY="the outside copy lacks X-E2E-Outside"; return 1; }
+    if grep -qi '^X-Sealmilter-Submitted:' "$W/msgs/$name.bob" "$W/msgs/$name.xavier"; then WHY="a delivered copy still has the marker"; return 1; fi
+    r=$($PY "$E2E" split "$W/msgs/$name.eml" "$W/msgs/$name.bob") || { WHY="inside copy: $r"; return 1; }
+    r=$($PY "$E2E" split "$W/msgs/$name.eml" "$W/msgs/$name.xavier" X-E2E-Outside) || { WHY="outside copy: $r"; return 1; }
+    grep -q "(Sealmilter, version for other recipients) id $VQ;" "$W/msgs/$name.xavier" ||
+        { WHY="the outside copy has no Received field naming the original's queue ID $VQ"; return 1; }
+    [[ "$(v_line "$VR")" == *"marker=verified rules=-"* ]] || { WHY="the resubmitted $VR was not passed by its marker: '$(v_line "$VR")'"; return 1; }
+}
+
+if want v && [ "$DAEMON" != none ] && [[ "$DAEMON" != *mock-milter* ]]; then
+    mkdir -p "$W/keys" && head -c 32 /dev/urandom | base64 > "$W/keys/marker.key" &&
+        chown postfix "$W/keys/marker.key" && chmod 600 "$W/keys/marker.key"
+    if ! v_load_policy false; then notok "v versions" "policy-versions.yaml did not load"
+    else
+        # (v1) one inside and two outside recipients: one copy each, two versions
+        T_V1=$(tok versions); v_msg "$W/msgs/v1.eml" "$T_V1" "e2e versions" alice@int.test "bob@int.test, xavier@ext.test, yvonne@ext.test"
+        send v1 --from alice@int.test --to bob@int.test,xavier@ext.test,yvonne@ext.test --data "@$W/msgs/v1.eml"
+        if v_versions v1 "$T_V1"; then
+            ok "v1 versions: one copy per recipient; outside ones have X-E2E-Outside (resubmitted as $VR, daemon: '$(v_line "$VQ" | grep -o 'versions=.*resubmitted=[A-Za-z0-9]*')', then '$VR: ... marker=verified')"
+        else notok "v1 versions" "$WHY"; fi
+
+        # (v2) the submission listener down: 4xx, nothing delivered or queued; the retry delivers
+        T_V2=$(tok versions-down); v_msg "$W/msgs/v2.eml" "$T_V2" "e2e versions listener down" alice@int.test "bob@int.test, xavier@ext.test, yvonne@ext.test"
+        if ! pfh_submission off; then notok "v2 listener down" "could not stop the submission listener"
+        else
+            send v2 --from alice@int.test --to bob@int.test,xavier@ext.test,yvonne@ext.test --data "@$W/msgs/v2.eml"
+            down=$(data_reply v2)
+            sleep 1.5
+            pfh_submission on || note "could not restart the submission listener"
+            if [[ "$down" != "451 4.3.0"* ]] || [ -n "$(queued_id v2)" ]; then notok "v2 listener down" "expected 451 4.3.0 and nothing queued, got '$down' $(queued_id v2)"
+            elif [ -n "$(pfh_sink_find "$T_V2")" ]; then notok "v2 listener down" "something was delivered while the listener was down"
+            elif [ -n "$(grep -rlF "$T_V2" "$W/queue" 2>/dev/null)" ]; then notok "v2 listener down" "something with the message is in the queue: $(grep -rlF "$T_V2" "$W/queue" | head -2)"
+            else
+                cp "$W/msgs/v2.eml" "$W/msgs/v2b.eml"   # the client's retry: the same message
+                send v2b --from alice@int.test --to bob@int.test,xavier@ext.test,yvonne@ext.test --data "@$W/msgs/v2b.eml"
+                if v_versions v2b "$T_V2"; then ok "v2 listener down: client got '$down', nothing delivered or queued; the retry delivered one copy per recipient"
+                else notok "v2 listener down" "retry: $WHY"; fi
+            fi
+        fi
+
+        # (v3) a copied and a hand-made marker from outside: no pass, rules run, markers gone
+        T_V3=$(tok forgedmarker)
+        now=$(date +%s)
+        copied=$($PY "$E2E" marker "$W/keys/marker.key" "<$T_V3@e2e.test>" mallory@ext.test "$now" xavier@ext.test yvonne@ext.test)
+        { printf 'X-Sealmilter-Submitted: %s\n' "$copied"
+          printf 'X-Sealmilter-Submitted: v=1; t=%s; h=%s\n' "$now" "$(head -c 32 /dev/urandom | base64)"
+          printf 'From: mallory@ext.test\nTo: bob@int.test\nSubject: e2e forged marker\nMessage-ID: <%s@e2e.test>\n\nForged marker %s.\n' "$T_V3" "$T_V3"
+        } > "$W/msgs/v3.eml"
+        send v3 --from mallory@ext.test --to bob@int.test --data "@$W/msgs/v3.eml"
+        if ! delivered v3 "$T_V3"; then notok "v3 forged marker" "$WHY"
+        elif ! r=$($PY "$E2E" no-header-re "$DELIVERED" '^x-sealmilter-submitted'); then notok "v3 forged marker" "$r"
+        elif ! r=$($PY "$E2E" header-re "$DELIVERED" '^X-E2E-Checked: rules ran$'); then notok "v3 forged marker" "rules did not run: $r"
+        elif [[ "$(v_line "$(queued_id v3)")" == *marker=verified* ]]; then notok "v3 forged marker" "the daemon passed it: $(v_line "$(queued_id v3)")"
+        else ok "v3 forged markers (one made with the real key for other recipients, one hand-made): removed, rules ran"; fi
+
+        # (v4) a notice to the sender: delivered, and not processed again by the rules
+        T_V4=$(tok notice); v_msg "$W/msgs/v4.eml" "$T_V4" "E2E-NOTIFY $T_V4" alice@int.test bob@int.test
+        send v4 --from alice@int.test --to bob@int.test --data "@$W/msgs/v4.eml"
+        if ! delivered v4 "$T_V4"; then notok "v4 notice" "$WHY"
+        else
+            nq=$(v_line "$(queued_id v4)" | sed -n 's/.* notices=\([A-Za-z0-9]*\).*/\1/p')
+            if [ -z "$nq" ]; then notok "v4 notice" "no notice queue ID in the daemon's line: $(v_line "$(queued_id v4)")"
+            elif ! pfh_wait_sent "$nq" 20; then notok "v4 notice" "notice $nq not delivered: $(grep "$nq" "$W/log/maillog" | tail -2 | tr '\n' ' ')"
+            else
+                sleep 0.5
+                nf=$(v_file "$T_V4" alice@int.test)
+                nl=$(v_line "$nq")
+                if [ -z "$nf" ]; then notok "v4 notice" "no notice for alice@int.test in the sink"
+                elif ! grep -q '^Auto-Submitted: auto-generated' <<<"$nf" || ! grep -q "^Subject: Notice about E2E-NOTIFY $T_V4" <<<"$nf"; then notok "v4 notice" "notice lacks Auto-Submitted or its subject"
+                elif ! grep -q "$nq: from=<>," "$W/log/maillog"; then notok "v4 notice" "notice $nq not sent with the null sender"
+                elif [[ "$nl" != *"marker=verified rules=- "* ]]; then notok "v4 notice" "the notice went through the rules again: '$nl'"
+                elif [ "$(grep -c "notices=" "$W/log/daemon.log")" != 1 ]; then notok "v4 notice" "more than one message made notices (a loop?)"
+                else ok "v4 notice delivered to the sender ($nq, from=<>), not processed again (daemon: '${nl#*$nq: }')"; fi
+            fi
+        fi
+
+        # (v5) RCPT deferral: 452 4.5.3 for the recipients of another group; they come in a second transaction
+        if ! v_load_policy true; then notok "v5 rcpt deferral" "policy with rcpt_deferral did not load"
+        else
+            T_V5=$(tok deferral); v_msg "$W/msgs/v5.eml" "$T_V5" "e2e deferral" alice@int.test "bob@int.test, xavier@ext.test, yvonne@ext.test"
+            send v5 --from alice@int.test --to bob@int.test,xavier@ext.test,yvonne@ext.test --data "@$W/msgs/v5.eml"
+            rx=$(awk '/^ -> RCPT TO:<xavier@ext.test>/ {getline; print; exit}' "$W/out/v5")
+            ry=$(awk '/^ -> RCPT TO:<yvonne@ext.test>/ {getline; print; exit}' "$W/out/v5")
+            send v5b --from alice@int.test --to xavier@ext.test,yvonne@ext.test --data "@$W/msgs/v5.eml"
+            if [[ "$rx" != *"452 4.5.3"* || "$ry" != *"452 4.5.3"* ]]; then notok "v5 rcpt deferral" "RCPT answers: '$rx' '$ry'"
+            elif ! delivered v5 "$T_V5"; then notok "v5 rcpt deferral" "first transaction: $WHY"
+            elif [ -z "$(queued_id v5b)" ]; then notok "v5 rcpt deferral" "second transaction not accepted: $(data_reply v5b)"
+            elif ! pfh_wait_sent "$(queued_id v5b)" 20; then notok "v5 rcpt deferral" "second transaction not delivered"
+            else
+                sleep 0.5
+                c="$(v_copies "$T_V5" bob@int.test)$(v_copies "$T_V5" xavier@ext.test)$(v_copies "$T_V5" yvonne@ext.test)"
+                if [ "$c" != 111 ]; then notok "v5 rcpt deferral" "copies bob/xavier/yvonne: $c"
+                elif ! v_file "$T_V5" xavier@ext.test | grep -q '^X-E2E-Outside:'; then notok "v5 rcpt deferral" "outside copy lacks its header"
+                elif grep -q 'resubmitted=' <<<"$(v_line "$(queued_id v5)")$(v_line "$(queued_id v5b)")"; then notok "v5 rcpt deferral" "something was resubmitted"
+                else ok "v5 rcpt deferral: swaks saw '${rx#<\*\* }' for both outside recipients; the second transaction delivered them (no resubmission)"; fi
+            fi
+        fi
+    fi
 fi
 
 # nothing else may be stuck: everything not held has left the queue

@@ -19,6 +19,18 @@ public final class MessageFacts: MIMEHandler {
     /// Forged `X-Sealmilter-*` fields: name as received, 1-based index among fields of that name.
     public private(set) var forged: [(name: String, index: Int)] = []
     private var nameCounts: [String: Int] = [:]
+    /// Every top-level field as received, forged ones included (kept only when the
+    /// policy may build other versions of the message: ``keepsOriginalHeaders``).
+    public private(set) var originalHeaders: [(name: String, value: String)] = []
+    /// The original header section was larger than ``originalHeaderLimit`` (no
+    /// other version can be built from it).
+    public private(set) var originalHeadersTruncated = false
+    private var originalHeaderBytes = 0
+    var keepsOriginalHeaders = false
+    /// Values of `X-Sealmilter-Submitted` fields (submission markers), with their index.
+    public private(set) var markers: [(value: String, index: Int)] = []
+    /// The header bytes kept for building other versions, at most.
+    public static let originalHeaderLimit = 1 << 20
 
     /// The parser and its part tree (``MIMEParser/parts``).
     public internal(set) var parser: MIMEParser!
@@ -108,8 +120,20 @@ public final class MessageFacts: MIMEHandler {
         let lower = name.lowercased()
         nameCounts[lower, default: 0] += 1
         headerBytes += Int64(name.utf8.count + value.utf8.count + 4)
+        if keepsOriginalHeaders && !originalHeadersTruncated {
+            originalHeaderBytes += name.utf8.count + value.utf8.count + 4
+            if originalHeaderBytes > Self.originalHeaderLimit {
+                originalHeadersTruncated = true
+                originalHeaders = []
+            } else {
+                originalHeaders.append((name, value))
+            }
+        }
         if lower.hasPrefix("x-sealmilter-") || lower == "x-sealmilter" {
             forged.append((name, nameCounts[lower]!))
+            if lower == SubmissionMarker.fieldName.lowercased() && markers.count < 8 {
+                markers.append((value, nameCounts[lower]!))
+            }
             return
         }
         if headers.count < settings.limits.maxHeaders { headers.append((name, value)) }

@@ -26,6 +26,14 @@ public final class MessageOutcome {
     public internal(set) var budgetExceeded = false
     /// An action that changes the body applied (the body is kept for rewriting).
     public internal(set) var changesBody = false
+    /// The recipients of the version this outcome makes (nil: all recipients of the
+    /// message; set for the versions of `for_each_recipient` rules).
+    public internal(set) var recipients: [String]? = nil
+    /// Messages of the filter's own to send with this message (see ``send(_:)``).
+    public private(set) var notices: [Notice] = []
+    /// How many of ``notices`` come from message-level rules replayed for another
+    /// version (they are sent once, with the first version's).
+    var replayedNotices = 0
 
     private var contributions: [ObjectIdentifier: any MessageContribution] = [:]
     private(set) var contributionOrder: [any MessageContribution] = []
@@ -44,6 +52,14 @@ public final class MessageOutcome {
     /// Adds a header field at the end of the message.
     public func addHeader(name: String, value: String) {
         addedHeaders.append((name, value))
+    }
+
+    /// Queues a message of the filter's own (a notice). It is submitted at the end
+    /// of the message, before the message is answered, through the policy's
+    /// `submission:` path, signed with the marker; if it cannot be submitted the
+    /// message is tempfailed (and the notice comes again with the retry).
+    public func send(_ notice: Notice) {
+        notices.append(notice)
     }
 
     /// Holds the message in the MTA's quarantine; the first reason given wins.

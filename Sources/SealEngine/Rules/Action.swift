@@ -29,6 +29,9 @@ public protocol Action: Sendable {
     var bodyPhase: BodyPhase? { get }
     /// A short description for reports (`sealctl scan`).
     var summary: String { get }
+    /// Whether it sends messages of the filter's own (``MessageOutcome/send(_:)``),
+    /// which needs the policy's `submission:` section.
+    var sendsMessages: Bool { get }
 
     /// Its rule applies (at the rule's stage). Records what it does in the
     /// context's outcome; returns a decision that ends the message now (reject,
@@ -45,6 +48,7 @@ extension Action {
     public var modifications: Modifications { [] }
     public var bodyPhase: BodyPhase? { nil }
     public var summary: String { Self.key }
+    public var sendsMessages: Bool { false }
     public func refuse(recipient: String) -> SMTPReply? { nil }
     /// The action's policy key.
     public var key: String { Self.key }

@@ -25,7 +25,7 @@ public struct Registry: @unchecked Sendable {
         }
         for a: any Action.Type in [AddHeaderAction.self, RejectAction.self, TempfailAction.self,
                                    QuarantineAction.self, DiscardAction.self, RejectRecipientAction.self,
-                                   RemoveAttachmentsAction.self] {
+                                   RemoveAttachmentsAction.self, NotifyAction.self] {
             r.register(action: a)
         }
         return r

@@ -5,6 +5,10 @@ public struct Rule: Sendable {
     public var exceptions: [any Condition]
     public var actions: [any Action]
     public var stop: Bool
+    /// `for_each_recipient: true`: the conditions are judged for each recipient
+    /// alone at the end of the message, and the actions make the version of the
+    /// message for the recipients they held for (see ``RecipientGroup``).
+    public var forEachRecipient: Bool = false
     /// Line of the rule in the policy file.
     public var line: Int
 
@@ -30,6 +34,9 @@ public struct Rule: Sendable {
 
     /// Whether the rule is decided per recipient at RCPT (has a per-recipient action).
     public var isPerRecipient: Bool { actions.contains { $0.isPerRecipient } }
+
+    /// Whether some action sends messages of the filter's own (notices).
+    public var sendsMessages: Bool { actions.contains { $0.sendsMessages } }
 
     /// Whether some action may change the body.
     public var changesBody: Bool { actions.contains { $0.bodyPhase != nil } }

@@ -7,7 +7,7 @@ struct RuleLoader {
     let reader: PolicyReader
     let registry: Registry
 
-    static let ruleKeys = ["name", "when", "unless", "actions", "stop"]
+    static let ruleKeys = ["name", "when", "unless", "actions", "stop", "for_each_recipient"]
 
     /// The `rules:` section, as the settings reader calls it.
     static func section(_ registry: Registry, into rules: @escaping ([Rule]) -> Void) -> PolicySection {
@@ -90,6 +90,8 @@ struct RuleLoader {
 
         var stop = false
         if let v = f["stop"], let b = reader.bool(v, "\(ctx): stop") { stop = b }
+        var forEach = false
+        if let v = f["for_each_recipient"], let b = reader.bool(v, "\(ctx): for_each_recipient") { forEach = b }
 
         var actions: [(any Action, PolicyNode)] = []
         if let v = f["actions"] {
@@ -106,10 +108,14 @@ struct RuleLoader {
         }
 
         checkActions(actions, conditions: conditions, exceptions: exceptions, ctx: ctx)
+        if forEach, let v = f["for_each_recipient"] {
+            checkForEachRecipient(actions, stop: stop ? f["stop"] : nil, keyNode: v, ctx: ctx)
+        }
 
         if reader.errorCount > errorsBefore { return (nil, validName, nameNode, []) }
-        let rule = Rule(name: name, conditions: conditions.map(\.0), exceptions: exceptions.map(\.0),
+        var rule = Rule(name: name, conditions: conditions.map(\.0), exceptions: exceptions.map(\.0),
                         actions: actions.map(\.0), stop: stop, line: PolicyReader.line(node))
+        rule.forEachRecipient = forEach
         return (rule, validName, nameNode, actions.map(\.1))
     }
 
@@ -143,6 +149,19 @@ struct RuleLoader {
         }
         for (c, n) in conditions + exceptions where !c.isEnvelopeOnly {
             fail(n, "\(ctx): condition '\(c.key)' is not allowed in a rule with \(rr.key), which is decided at RCPT; only direction, sender and recipient are known then")
+        }
+    }
+
+    /// A rule that makes per-recipient versions changes a version (header fields,
+    /// the body, notices); the message's fate is one for all recipients, so a
+    /// disposition has no version to apply to, and `stop` no order to stop.
+    func checkForEachRecipient(_ actions: [(any Action, PolicyNode)], stop: PolicyNode?, keyNode: PolicyNode, ctx: String) {
+        for (a, n) in actions where a.disposition != nil {
+            fail(n, "\(ctx): '\(a.key)' cannot be used with for_each_recipient (the fate of a message is one for all its recipients); "
+                 + "use a separate rule with a 'recipient' or 'direction' condition and reject_recipient, or without for_each_recipient")
+        }
+        if let stop {
+            fail(stop, "\(ctx): 'stop' cannot be used with for_each_recipient (the rule is judged at the end of the message, for each recipient)")
         }
     }
 

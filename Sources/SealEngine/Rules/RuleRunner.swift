@@ -15,6 +15,10 @@ final class RuleRunner {
     private var nextRule = 0
     private(set) var stopped = false
     private var recipientsEvaluated = false
+    /// `for_each_recipient` rules reached in policy order (not past a `stop`), by index.
+    private(set) var versionRules: [Int] = []
+    /// Message-level rules that applied, by index (replayed for every other version).
+    private(set) var appliedRules: [Int] = []
 
     init(rules: [Rule], evaluation: EvaluationSettings) {
         self.rules = rules
@@ -31,11 +35,16 @@ final class RuleRunner {
         while !stopped && nextRule < rules.count {
             let rule = rules[nextRule]
             if rule.isPerRecipient { nextRule += 1; continue }
+            if rule.forEachRecipient {
+                // Judged per recipient at the end of the message (``groups(_:)``).
+                versionRules.append(nextRule); nextRule += 1; continue
+            }
             if rule.stage > stage { break }
             nextRule += 1
             let applies = holds(rule, facts, recipients: facts.recipients)
             if budget.spent { return budgetSpent(outcome) }
             guard applies else { continue }
+            appliedRules.append(nextRule - 1)
             if let d = apply(rule, facts, outcome) { return d }
             if rule.stop { stopped = true }
         }
@@ -67,9 +76,10 @@ final class RuleRunner {
     /// Whether some rule that applied, or one still to run, may change the body
     /// (so the body must be kept for rewriting).
     func mayChangeBody(_ outcome: MessageOutcome) -> Bool {
-        if outcome.changesBody { return true }
+        if outcome.changesBody || !versionRules.isEmpty { return true }
         guard !stopped else { return false }
-        return rules[nextRule...].contains { !$0.isPerRecipient && $0.changesBody }
+        // A version for other recipients is built from the original body.
+        return rules[nextRule...].contains { !$0.isPerRecipient && ($0.changesBody || $0.forEachRecipient) }
     }
 
     /// Whether the body must be seen at all.
@@ -77,6 +87,58 @@ final class RuleRunner {
         if settings.flagUnscannable || mayChangeBody(outcome) { return true }
         guard !stopped else { return false }
         return rules[nextRule...].contains { !$0.isPerRecipient && $0.stage == .body }
+    }
+
+    // MARK: Versions
+
+    /// The recipients in groups by the set of `for_each_recipient` rules that hold
+    /// for each alone, in the order of their first recipient (the first group keeps
+    /// the transaction). Empty when no such rule was reached.
+    func groups(_ facts: MessageFacts) -> [RecipientGroup] {
+        guard !versionRules.isEmpty, !facts.recipients.isEmpty else { return [] }
+        budget.begin()
+        defer { budget.end() }
+        var out: [RecipientGroup] = []
+        for r in facts.recipients {
+            let key = versionRules.filter { holds(rules[$0], facts, recipients: [r]) }
+            if let i = out.firstIndex(where: { $0.rules == key }) { out[i].recipients.append(r) } else {
+                out.append(RecipientGroup(recipients: [r], rules: key, ruleNames: key.map { rules[$0].name }))
+            }
+        }
+        return out
+    }
+
+    /// The group key of one recipient at RCPT (RCPT deferral): the indices of the
+    /// `for_each_recipient` rules that hold for it alone, judged on the envelope.
+    func versionKey(of address: String, _ facts: MessageFacts) -> [Int] {
+        rules.indices.filter { rules[$0].forEachRecipient && holds(rules[$0], facts, recipients: [address]) }
+    }
+
+    /// Whether every `for_each_recipient` rule is judged on the envelope alone (RCPT deferral applies).
+    var versionsDecidedAtRCPT: Bool {
+        rules.contains { $0.forEachRecipient }
+            && rules.filter(\.forEachRecipient).allSatisfy { r in (r.conditions + r.exceptions).allSatisfy(\.isEnvelopeOnly) }
+    }
+
+    /// Applies a group's rules to `outcome` (its version). With `replay`, the
+    /// message-level rules that applied to the message are applied first (a fresh
+    /// outcome for another version gets everything the message got).
+    func applyVersion(_ group: RecipientGroup, replay: Bool, _ facts: MessageFacts, _ outcome: MessageOutcome) {
+        outcome.recipients = group.recipients
+        if replay {
+            for i in appliedRules { _ = apply(rules[i], facts, outcome) }
+            outcome.replayedNotices = outcome.notices.count
+        }
+        for i in group.rules {
+            let rule = rules[i]
+            outcome.matchedRules.append(rule.name + "(" + group.recipients.joined(separator: ",") + ")")
+            let context = ActionContext(message: facts, outcome: outcome, rule: rule)
+            for action in rule.actions {
+                outcome.applied.append(rule.name + ": " + action.summary)
+                if action.bodyPhase != nil { outcome.changesBody = true }
+                _ = action.apply(context)
+            }
+        }
     }
 
     private func holds(_ rule: Rule, _ facts: MessageFacts, recipients: [String]) -> Bool {
@@ -95,6 +157,9 @@ final class RuleRunner {
         }
         return nil
     }
+
+    /// The CPU budget ran out while the recipients were put in groups.
+    func versionBudgetSpent(_ outcome: MessageOutcome) -> Decision { budgetSpent(outcome) }
 
     private func budgetSpent(_ outcome: MessageOutcome) -> Decision {
         stopped = true
