@@ -352,6 +352,8 @@ if want n; then
             else ok "n$v sealctl scan: rules matched '$got' in $(printf '%.2f' "$secs") s"; fi
         fi
     done
+fi
+
 # (v) one message, several versions; the filter's own messages -------------------------------
 # The daemon switches to policy-versions.yaml (SIGHUP): a for_each_recipient rule gives
 # outside recipients their own version, submitted to the harness's second smtpd
