@@ -155,7 +155,7 @@ for f in /usr/sbin/sealmilter /usr/bin/sealctl "$libdir/libsealmilter.so.$upstre
 done
 # One copy of the engine: the daemon and sealctl are C hosts of the library.
 for f in /usr/sbin/sealmilter /usr/bin/sealctl; do
-    check "ldd $f shows libsealmilter.so.0" sh -c "env -i PATH=/usr/bin:/bin ldd $f | grep -q 'libsealmilter.so.0 => $libdir/libsealmilter.so.0'"
+    check "ldd $f shows libsealmilter.so.0" sh -c "env -i PATH=/usr/bin:/bin ldd $f | grep -Eq 'libsealmilter.so.0 => (/usr)?/lib/[^ ]*/libsealmilter.so.0 '"
 done
 size_kb=$(dpkg-deb -f "$main_deb" Installed-Size)
 download_kb=$(( $(stat -c %s "$main_deb") / 1024 ))
