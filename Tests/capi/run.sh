@@ -97,6 +97,27 @@ if [ -x "$daemon" ]; then
             ok "sealmilterd -t --user nobody refuses root's key file: $t"
         else notok "sealmilterd -t --user nobody, root's key file: status $st: $t"; fi
     fi
+    # The spool directory is checked like the key files (issue 8): missing, or not
+    # writable by the daemon's user, it is refused at -t and by check-config.
+    printf 'spool:\n  directory: %s/no-such-dir\n' "$tmp" >"$tmp/spool.yaml"
+    t=$("$daemon" -t --policy "$tmp/spool.yaml" 2>&1); st=$?
+    case "$st:$t" in "1:$tmp/spool.yaml:2:14: spool.directory: $tmp/no-such-dir cannot be used: No such file or directory"*)
+        ok "sealmilterd -t refuses a missing spool directory: $t" ;;
+        *) notok "sealmilterd -t with a missing spool directory: status $st: $t" ;; esac
+    if [ -x "$build/sealctl" ]; then
+        t=$("$build/sealctl" check-config "$tmp/spool.yaml" 2>&1); st=$?
+        if [ $st -eq 1 ] && echo "$t" | grep -q 'spool.directory: .*no-such-dir cannot be used'; then
+            ok "sealctl check-config refuses a missing spool directory"
+        else notok "sealctl check-config with a missing spool directory: status $st: $t"; fi
+    fi
+    if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
+        mkdir -p "$tmp/rootonly" && chmod 700 "$tmp/rootonly"
+        printf 'spool:\n  directory: %s/rootonly\n' "$tmp" >"$tmp/spool2.yaml"
+        t=$("$daemon" -t --user nobody --policy "$tmp/spool2.yaml" 2>&1); st=$?
+        if [ $st -eq 1 ] && echo "$t" | grep -q 'is not writable by nobody'; then
+            ok "sealmilterd -t --user nobody refuses a spool directory only root can write"
+        else notok "sealmilterd -t --user nobody, root-only spool directory: status $st: $t"; fi
+    fi
     if [ -x "$build/sealctl" ]; then
         chmod 604 "$tmp/gw.key"
         t=$("$build/sealctl" check-config "$tmp/keys.yaml" 2>&1); st=$?

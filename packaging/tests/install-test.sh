@@ -427,6 +427,18 @@ if [ -f "$root/Tests/capi/capi_test.c" ]; then
     fi
 fi
 
+# The end-to-end cases through a private Postfix, with the installed daemon and
+# sealctl (hosts of the installed libsealmilter.so.0): the core cases (pass-through,
+# flagging, forged fields, attachment removal, reject/tempfail, reject_recipient,
+# quarantine, STARTTLS macros, hostile patterns). SEALMILTER_INSTALL_E2E=0 skips them.
+if [ "${SEALMILTER_INSTALL_E2E:-1}" != 0 ] && [ -x "$root/Tests/e2e/run.sh" ]; then
+    E2E_ONLY="a b c d e f g h n" "$root/Tests/e2e/run.sh" /usr/sbin/sealmilter /usr/bin/sealctl >"$tmp/e2e.out" 2>&1
+    st=$?
+    summary=$(tail -n 1 "$tmp/e2e.out")
+    if [ $st -eq 0 ]; then ok "Tests/e2e/run.sh with the installed daemon and sealctl: $summary"
+    else grep '^not ok' "$tmp/e2e.out" | sed 's/^/#   /'; notok "Tests/e2e/run.sh with the installed daemon and sealctl: status $st, $summary"; fi
+fi
+
 # ---- Upgrade in place, remove, purge -----------------------------------------------
 # A local change to the policy survives reinstalling the same version (the upgrade
 # path of the maintainer scripts: postinst configure with the old version).
