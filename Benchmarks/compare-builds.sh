@@ -10,12 +10,13 @@
 # Each BIN_DIR is a `swift build -c release --show-bin-path` holding sealbench
 # and libsealmilter.so (swift build -c release --product sealbench; and
 # --product sealmilter). Environment: ROUNDS=5, TOTAL_MB=100 (corpus size if it
-# has to be made), CORPUS=Benchmarks/.build/corpus-compare, MESSAGES=20000.
+# has to be made), CORPUS=Benchmarks/.build/corpus-compare, MESSAGES=20000,
+# ITERATIONS=5 (passes over the corpus per sealbench run).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 [ $# -eq 2 ] || { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 OLD=$(cd "$1" && pwd); NEW=$(cd "$2" && pwd)
-ROUNDS=${ROUNDS:-5}; TOTAL_MB=${TOTAL_MB:-100}; MESSAGES=${MESSAGES:-20000}
+ROUNDS=${ROUNDS:-5}; TOTAL_MB=${TOTAL_MB:-100}; MESSAGES=${MESSAGES:-20000}; ITERATIONS=${ITERATIONS:-5}
 CORPUS=${CORPUS:-$ROOT/Benchmarks/.build/corpus-compare}
 for b in "$OLD" "$NEW"; do
     for f in sealbench libsealmilter.so; do [ -e "$b/$f" ] || { echo "compare-builds: $b/$f missing" >&2; exit 1; }; done
@@ -37,7 +38,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
     for side in $order; do
         dir=$OLD; [ $side = new ] && dir=$NEW
         for mode in policy decode-all; do
-            mbps=$("$dir/sealbench" --mode $mode "${files[@]}" | sed -n 's/.*mbps=\([0-9.]*\).*/\1/p')
+            mbps=$("$dir/sealbench" --mode $mode --iterations "$ITERATIONS" "${files[@]}" | sed -n 's/.*mbps=\([0-9.]*\).*/\1/p')
             echo "$side $mode $mbps" >> "$tmp/results"
         done
         us=$("$tmp/per-message-$side" "$policy" "$MESSAGES" 1 2>&1 | grep -Eo '[0-9.]+ *us' | head -1 | grep -Eo '[0-9.]+')
