@@ -22,6 +22,11 @@ import PackageDescription
 // by Sources/build-programs.sh after `swift build` (one copy of the engine):
 //   Sources/sealmilter  the libmilter daemon (sealmilterd; libmilter linked statically)
 //   Sources/sealctl     the command-line tool (its main calls sealmilter_ctl_main)
+// Release builds of the hot-path modules leave out the run-time exclusivity checks
+// (every access to a class's stored property pays a check otherwise; the code does
+// not rely on them: debug builds and the tests keep them on).
+let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "sealmilter",
     products: [
@@ -33,8 +38,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
-        .target(name: "SealMIME"),
-        .target(name: "SealDetect"),
+        .target(name: "SealMIME", swiftSettings: hotPath),
+        .target(name: "SealDetect", swiftSettings: hotPath),
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .target(name: "SealYAML", dependencies: ["CYAML"]),
         .systemLibrary(name: "CHyperscan", pkgConfig: "libhs", providers: [.apt(["libhyperscan-dev"])]),
@@ -44,7 +49,7 @@ let package = Package(
         .systemLibrary(name: "COpenSSL"),
         .target(name: "SealCrypto", dependencies: ["COpenSSL"]),
         .target(name: "SealSubmit"),
-        .target(name: "SealEngine", dependencies: ["SealMIME", "SealDetect", "SealPolicy", "SealPattern", "SealMetrics", "SealCrypto", "SealSubmit"]),
+        .target(name: "SealEngine", dependencies: ["SealMIME", "SealDetect", "SealPolicy", "SealPattern", "SealMetrics", "SealCrypto", "SealSubmit"], swiftSettings: hotPath),
         .target(name: "SealmilterCAPI", dependencies: ["SealEngine", "SealCtl"]),
         // sealctl's commands; they live in libsealmilter, and the sealctl program
         // (Sources/sealctl/main.c) is a C host of the library like the daemon.
