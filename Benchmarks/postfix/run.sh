@@ -17,7 +17,7 @@
 # ./postfix-bench.csv).
 #
 # Environment: BENCH_MSGS_8 (default 3000), BENCH_MSGS_1 (default 1000), BENCH_SIZE
-# (4096), BENCH_INET_PORT (10027), BENCH_REUSE=1 to send all messages of a session
+# (4096), BENCH_INET_PORT (default: a free port from 10128), BENCH_REUSE=1 to send all messages of a session
 # over one SMTP connection (smtp-source -d) instead of one connection per message.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -27,7 +27,7 @@ ROUNDS=${2:-5}
 M8=${BENCH_MSGS_8:-3000}
 M1=${BENCH_MSGS_1:-1000}
 SIZE=${BENCH_SIZE:-4096}
-IPORT=${BENCH_INET_PORT:-10027}
+IPORT=${BENCH_INET_PORT:-}
 OUT=${BENCH_OUT:-$PWD/postfix-bench.csv}
 REUSE=(); [ -n "${BENCH_REUSE:-}" ] && REUSE=(-d)
 
@@ -45,6 +45,12 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 pfh_init || exit 1
+# The daemon's inet port: given, or the first free one above the harness's own
+# (its submission listener takes the first free port from 10027).
+if [ -z "$IPORT" ]; then
+    for p in $(seq 10128 10228); do pfh_port_busy "$p" || pfh_port_busy "$((p + 1))" || { IPORT=$p; break; }; done
+    [ -n "$IPORT" ] || { echo "no free port for the daemon" >&2; exit 1; }
+fi
 W=$PFH_DIR
 # A benchmark, not a test: keep the log quiet and let smtpd take many sessions.
 pfh_postconf "smtpd_tls_loglevel = 0" "milter_command_timeout = 30s"
