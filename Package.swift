@@ -59,10 +59,10 @@ let package = Package(
         .executableTarget(name: "sealbench", dependencies: ["SealEngine", "SealMIME", "SealPolicy", "SealPattern"]),
         // Shared by the test targets: the seeded random generator.
         .target(name: "SealTestSupport", path: "Tests/SealTestSupport"),
-        .testTarget(name: "SealMIMETests", dependencies: ["SealMIME"]),
-        .testTarget(name: "SealDetectTests", dependencies: ["SealDetect"]),
+        .testTarget(name: "SealMIMETests", dependencies: ["SealMIME", "SealTestSupport"]),
+        .testTarget(name: "SealDetectTests", dependencies: ["SealDetect", "SealTestSupport"]),
         .testTarget(name: "SealYAMLTests", dependencies: ["SealYAML"]),
-        .testTarget(name: "SealPatternTests", dependencies: ["SealPattern"]),
+        .testTarget(name: "SealPatternTests", dependencies: ["SealPattern", "SealTestSupport"]),
         .testTarget(name: "SealPolicyTests", dependencies: ["SealPolicy", "SealPattern", "SealEngine", "SealTestSupport"]),
         .testTarget(name: "SealEngineTests", dependencies: ["SealEngine", "SealMetrics", "SealTestSupport", "SealCrypto", "SealSubmit"]),
     ]

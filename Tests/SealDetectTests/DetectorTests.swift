@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SealTestSupport
 @testable import SealDetect
 
 @Suite("Labels and message headers")

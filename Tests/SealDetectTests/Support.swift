@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SealTestSupport
 @testable import SealDetect
 
 /// A failure running one of the sample-making tools (a missing tool is a failure, not a skip).
@@ -93,17 +94,6 @@ enum Split: CustomStringConvertible, Sendable {
                                .random(seed: 1), .random(seed: 0x5EA1), .random(seed: 99)]
 }
 
-/// SplitMix64, for reproducible random chunk sizes.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 struct SniffOutcome {
     var found: UnscannableSet

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SealTestSupport
 @testable import SealDetect
 
 /// Samples made at test time with the real tools (openssl, gpg, zip, 7z, qpdf,

@@ -1,4 +1,5 @@
 import Testing
+import SealTestSupport
 import Foundation
 @testable import SealMIME
 

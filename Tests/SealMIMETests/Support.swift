@@ -1,4 +1,5 @@
 import Testing
+import SealTestSupport
 import Foundation
 @testable import SealMIME
 
@@ -142,18 +143,6 @@ func checkInvariants(_ s: ParseSnap, _ r: Recorder, sourceLocation: SourceLocati
     }
 }
 
-/// Deterministic generator (tests must be reproducible).
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 func randomCuts(_ count: Int, _ rng: inout SplitMix, maxChunks: Int = 12) -> [Int] {
     guard count > 1 else { return [] }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SealTestSupport
 @testable import SealPattern
 
 /// Block scans of `text` with `db`: the ids that matched.
@@ -153,7 +154,7 @@ func ids(_ db: PatternDatabase, _ text: String) -> [Int] {
             PatternExpression($0.element, id: UInt32($0.offset), flags: [.utf8, .singleMatch])
         }, mode: .block)
         let stream = try PatternDatabase([PatternExpression("(?i)größe.*x", id: 0, flags: [.utf8, .singleMatch])], mode: .stream)
-        var rng = SplitMix64(state: 7)
+        var rng = SplitMix(state: 7)
         for _ in 0..<5000 {
             let bytes = (0..<Int.random(in: 0...512, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
             let found = bytes.withUnsafeBytes { db.matches(in: $0) }

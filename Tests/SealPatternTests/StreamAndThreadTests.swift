@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SealTestSupport
 @testable import SealPattern
 
 /// Expressions that exercise chunk edges: literals, anchors, `.*` spans, classes, non-ASCII.
@@ -21,25 +22,13 @@ func randomText(_ rng: inout some RandomNumberGenerator) -> String {
     return (0..<Int.random(in: 0...40, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }.joined()
 }
 
-/// A fixed-seed generator, so a failure can be reproduced.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E3779B97F4A7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        return z ^ (z >> 31)
-    }
-}
-
 @Suite struct Streams {
     /// Property: for random texts cut at random byte positions (inside UTF-8 sequences too),
     /// the stream reports exactly the ids a block scan of the whole text reports.
     @Test func randomSplitsAgreeWithBlockMode() throws {
         let block = try PatternDatabase(edgeExpressions, mode: .block)
         let stream = try PatternDatabase(edgeExpressions, mode: .stream)
-        var rng = SplitMix64(state: 20261130)
+        var rng = SplitMix(state: 20261130)
         var nonTrivial = 0
         for _ in 0..<3000 {
             let text = randomText(&rng)
