@@ -20,34 +20,28 @@ public final class Engine: Sendable {
 
     public init(policy: Policy) {
         var p = policy
+        // Every body condition gets its slot in one policy-wide pattern set.
         var matchers: [TextMatcher] = []
-        func slotted(_ conditions: [any Condition]) -> [any Condition] {
+        func slotted(_ conditions: [any Condition], _ assign: Bool) -> [any Condition] {
             conditions.map { c in
                 guard var b = c as? BodyCondition else { return c }
-                b.slot = matchers.count
-                matchers.append(b.matcher)
+                b.slot = assign ? matchers.count : nil
+                if assign { matchers.append(b.matcher) }
                 return b
             }
         }
-        for i in p.rules.indices {
-            p.rules[i].conditions = slotted(p.rules[i].conditions)
-            p.rules[i].exceptions = slotted(p.rules[i].exceptions)
+        func assignSlots(_ assign: Bool) {
+            for i in p.rules.indices {
+                p.rules[i].conditions = slotted(p.rules[i].conditions, assign)
+                p.rules[i].exceptions = slotted(p.rules[i].exceptions, assign)
+            }
         }
+        assignSlots(true)
         var set: TextMatcherSet? = nil
         if !matchers.isEmpty {
-            do { set = try TextMatcherSet(matchers, modes: .block) } catch {
-                // Each matcher compiled on its own at load; only resource limits get here.
-                for i in p.rules.indices {
-                    p.rules[i].conditions = p.rules[i].conditions.map { c in
-                        guard var b = c as? BodyCondition else { return c }
-                        b.slot = nil; return b
-                    }
-                    p.rules[i].exceptions = p.rules[i].exceptions.map { c in
-                        guard var b = c as? BodyCondition else { return c }
-                        b.slot = nil; return b
-                    }
-                }
-            }
+            // Each matcher compiled on its own at load; only resource limits fail here,
+            // and then each condition scans alone (same result, slower).
+            do { set = try TextMatcherSet(matchers, modes: .block) } catch { assignSlots(false) }
         }
         self.policy = p
         self.bodySet = set

@@ -19,20 +19,9 @@ import Testing
         "Content-Transfer-Encoding: base64", "", "AAAA", "--B--", "",
     ])
 
+    /// The message through a session of `yaml`, with the test action registered.
     func run(_ yaml: String, _ message: String = zipMessage, chunk: Int = 7) throws -> (Session, Decision) {
-        let policy = try Policy.parse(yaml: yaml, file: "test.yaml", registry: Self.registry)
-        let s = Session(engine: Engine(policy: policy), decodeAll: true)
-        _ = s.mailFrom("<a@partner.example>")
-        _ = s.rcpt("<b@example.com>")
-        let bytes = Array(message.utf8)
-        var d = Decision.continue
-        var i = 0
-        while d == .continue && i < bytes.count {
-            let n = min(chunk, bytes.count - i)
-            d = bytes[i..<(i + n)].withUnsafeBytes { s.raw($0) }
-            i += n
-        }
-        if d == .continue { d = s.endOfMessage() }
+        let (s, d, _) = try SealEngineTests.run(yaml, message, chunk: chunk, registry: Self.registry)
         return (s, d)
     }
 

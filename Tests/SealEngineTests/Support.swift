@@ -4,8 +4,8 @@ import SealPolicy
 
 /// Runs a raw message through a session of a policy given as YAML text.
 func run(_ policyYAML: String, _ message: String, from: String = "<a@partner.example>", to: [String] = ["<b@example.com>"],
-         chunk: Int = 7, decodeAll: Bool = true) throws -> (Session, Decision, [Decision]) {
-    let engine = Engine(policy: try Policy.parse(yaml: policyYAML, file: "test.yaml"))
+         chunk: Int = 7, decodeAll: Bool = true, registry: Registry = .builtin) throws -> (Session, Decision, [Decision]) {
+    let engine = Engine(policy: try Policy.parse(yaml: policyYAML, file: "test.yaml", registry: registry))
     let s = Session(engine: engine, decodeAll: decodeAll)
     var d = s.mailFrom(from)
     var rcpts: [Decision] = []
