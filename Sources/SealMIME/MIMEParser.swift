@@ -471,14 +471,9 @@ public final class MIMEParser {
         switch lowercasedName {
         case "content-type":
             let (ct, amb) = ContentType.parse(value)
-            if parts[index].seenFields & Self.ctBit != 0 {
-                let same = ct.map { parts[index].hasExplicitContentType && parts[index].contentType == $0 }
-                    ?? !parts[index].hasExplicitContentType
-                if !same { markAmbiguous(.duplicateContentType, index) }
-                return true
-            }
-            parts[index].seenFields |= Self.ctBit
-            markAmbiguous(amb, index)
+            let same = ct.map { parts[index].hasExplicitContentType && parts[index].contentType == $0 }
+                ?? !parts[index].hasExplicitContentType
+            guard firstOfName(Self.ctBit, index, readsTheSame: same, else: .duplicateContentType, amb) else { return true }
             if let ct {
                 parts[index].contentType = ct
                 parts[index].hasExplicitContentType = true
@@ -486,26 +481,32 @@ public final class MIMEParser {
             }
         case "content-transfer-encoding":
             let (te, amb) = TransferEncoding.parse(value)
-            if parts[index].seenFields & Self.cteBit != 0 {
-                if te != parts[index].transferEncoding { markAmbiguous(.duplicateTransferEncoding, index) }
-                return true
-            }
-            parts[index].seenFields |= Self.cteBit
-            markAmbiguous(amb, index)
+            let same = te == parts[index].transferEncoding
+            guard firstOfName(Self.cteBit, index, readsTheSame: same, else: .duplicateTransferEncoding, amb) else { return true }
             parts[index].transferEncoding = te
         case "content-disposition":
             let (d, amb) = ContentDisposition.parse(value)
-            if parts[index].seenFields & Self.cdBit != 0 {
-                if d != parts[index].disposition { markAmbiguous(.duplicateDisposition, index) }
-                return true
-            }
-            parts[index].seenFields |= Self.cdBit
-            markAmbiguous(amb, index)
+            let same = d == parts[index].disposition
+            guard firstOfName(Self.cdBit, index, readsTheSame: same, else: .duplicateDisposition, amb) else { return true }
             parts[index].disposition = d
             if let f = d.filename { parts[index].filename = f }
         default:
             return false
         }
+        return true
+    }
+
+    /// Whether this is the first structure field of its kind (`bit`) in the part: then
+    /// it counts, and its own reading's ambiguities (`own`) are marked. A repeat does not
+    /// count; when it reads differently from the first, the part is marked `repeated`.
+    private func firstOfName(_ bit: UInt8, _ index: Int, readsTheSame same: Bool,
+                             else repeated: Ambiguity, _ own: Ambiguity) -> Bool {
+        if parts[index].seenFields & bit != 0 {
+            if !same { markAmbiguous(repeated, index) }
+            return false
+        }
+        parts[index].seenFields |= bit
+        markAmbiguous(own, index)
         return true
     }
 

@@ -79,10 +79,16 @@ public final class MessageFacts: MIMEHandler {
     }
 
     /// Header fields called `name` (case-insensitive), values decoded (RFC 2047).
+    /// Decoded once per name and message (every header and subject condition of every
+    /// rule reads them); a new field clears the cache.
     public func headerValues(_ name: String) -> [String] {
         let lower = name.lowercased()
-        return headers.filter { $0.name.lowercased() == lower }.map { decodeEncodedWords(Array($0.value.utf8)) }
+        if let cached = decodedHeaderValues[lower] { return cached }
+        let values = headers.filter { $0.name.lowercased() == lower }.map { decodeEncodedWords(Array($0.value.utf8)) }
+        decodedHeaderValues[lower] = values
+        return values
     }
+    private var decodedHeaderValues: [String: [String]] = [:]
 
     /// The decoded text of each text part kept for text conditions, in part order,
     /// converted from its charset once (conditions of many rules read it); stops
@@ -136,7 +142,10 @@ public final class MessageFacts: MIMEHandler {
             }
             return
         }
-        if headers.count < settings.limits.maxHeaders { headers.append((name, value)) }
+        if headers.count < settings.limits.maxHeaders {
+            headers.append((name, value))
+            if !decodedHeaderValues.isEmpty { decodedHeaderValues.removeAll() }
+        }
         unscannable.formUnion(Detector.kinds(fromMessageHeader: name, value: value))
     }
 
