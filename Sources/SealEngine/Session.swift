@@ -49,6 +49,8 @@ public final class Session {
 
     /// Decode every leaf completely (exact decoded sizes in reports; `sealctl scan`).
     public let decodeAll: Bool
+    /// Record every rule evaluation in a ``RuleTrace`` (`sealctl test`).
+    public let explain: Bool
 
     /// The current message.
     final class Message {
@@ -84,11 +86,18 @@ public final class Session {
     /// The session's pattern scratch space (made on first use, kept for its messages).
     private lazy var scratch: Scratch? = engine.bodySet?.makeScratch()
 
-    public init(engine: Engine, decodeAll: Bool = false, dryRun: Bool = false) {
+    public init(engine: Engine, decodeAll: Bool = false, dryRun: Bool = false, explain: Bool = false) {
         self.engine = engine
         self.decodeAll = decodeAll
         self.dryRun = dryRun
+        self.explain = explain
     }
+
+    /// The current message's rule evaluations (with ``explain``; nil otherwise).
+    public var trace: RuleTrace? { message?.runner.trace }
+    /// The time the current message's rules were judged at (UTC seconds; 0 when no
+    /// rule has a date window).
+    public var ruleTime: Int64? { message?.runner.now }
 
     /// The current message's facts (nil before MAIL).
     public var facts: MessageFacts? { message?.facts }
@@ -342,7 +351,9 @@ public final class Session {
     @discardableResult
     private func startMessage(sender: String) -> Message {
         abort()
-        let runner = RuleRunner(rules: policy.rules, evaluation: policy.evaluation)
+        let runner = RuleRunner(rules: policy.rules, evaluation: policy.evaluation,
+                                now: engine.hasDateWindows || explain ? engine.clock() : 0)
+        if explain { runner.trace = RuleTrace() }
         let facts = MessageFacts(sender: stripAngles(sender), settings: policy.settings, macros: macros,
                                  collectText: engine.readsText, decodeAll: decodeAll, budget: runner.budget,
                                  bodySet: engine.bodySet, scratch: engine.bodySet == nil ? nil : scratch)
@@ -380,6 +391,8 @@ public final class Session {
         if o.budgetExceeded { limits.append("max-rule-cpu") }
         if !limits.isEmpty { s += " limits=" + limits.joined(separator: ",") }
         if !o.removedParts.isEmpty { s += " removed=" + o.removedParts.joined(separator: ",") }
+        // Audit rules that held: what they would have done (nothing was applied).
+        if !o.audited.isEmpty { s += " audit=\"" + Self.logText(o.audited.joined(separator: "; ")) + "\"" }
         if let r = o.reply, o.decision == .reject || o.decision == .tempfail { s += " reply=\"\(r.code) \(r.extendedCode) \(r.text)\"" }
         s += versionsLog
         if m.deferred > 0 { s += " deferred=\(m.deferred)" }
@@ -396,6 +409,11 @@ public final class Session {
 }
 
 extension Session {
+    /// Text inside a quoted log value: quotes and control characters become '_'.
+    static func logText(_ v: String) -> String {
+        String(String.UnicodeScalarView(v.unicodeScalars.map { $0.value < 0x20 || $0 == "\"" || $0.value == 0x7f ? "_" : $0 }))
+    }
+
     /// A value from the client as one log word: spaces, quotes and control characters become '_'.
     static func logSafe(_ v: String) -> String {
         String(String.UnicodeScalarView(v.unicodeScalars.map { $0.value <= 0x20 || $0 == "\"" || $0.value == 0x7f ? "_" : $0 }))
