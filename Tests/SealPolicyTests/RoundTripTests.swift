@@ -105,7 +105,7 @@ let fullPolicy = """
             case let c as SenderCondition: #expect(c.patterns == [AddressPattern("*@partner.example"), AddressPattern("example.net")])
             case let c as RecipientCondition: #expect(c.patterns == [AddressPattern("ceo@example.com")])
             case let c as HeaderCondition:
-                let m = c.matcher
+                let m = c.matcher!
                 #expect(c.name == "X-Priority")
                 #expect(m.keywords == ["1"] && m.patterns == ["^1"])
                 #expect(m.matches("1 (Highest)") && !m.matches("3"))
