@@ -22,7 +22,7 @@ struct Test: ParsableCommand {
             (outside the date window), not-reached (the message was decided, or a rule said stop,
             before it). Matched message text is shown redacted: first and last character and length.
             Exit status: 0 when the message was run (whatever the verdict), 1 when it or the policy
-            cannot be read or the policy is invalid, 2 on a usage error. The --json shape is in sealctl(8).
+            cannot be read or the policy is invalid, 2 on a usage error. The --json shape is in sealctl(1).
             """)
 
     @Option(help: "Policy file.") var policy: String = "/etc/sealmilter/sealmilter.yaml"
@@ -41,7 +41,7 @@ struct Test: ParsableCommand {
     var macro: [String] = []
     @Option(help: ArgumentHelp("Judge date windows (active:) at this UTC time instead of now (2026-12-24 or 2026-12-24T18:00Z).", valueName: "time"))
     var at: String?
-    @Flag(help: "Print one JSON object (see sealctl(8) for its shape).") var json = false
+    @Flag(help: "Print one JSON object (see sealctl(1) for its shape).") var json = false
     @Argument(help: "The message (.eml); - for standard input.") var message: String
 
     func validate() throws {

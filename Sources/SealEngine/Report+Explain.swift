@@ -8,7 +8,7 @@ import Foundation
 /// whether it matched and why (each condition's and exception's result, matched
 /// text redacted), the actions that would apply, and the final result (the
 /// ``Report`` `sealctl scan` prints). The `--json` form is this value encoded;
-/// its shape is documented in sealctl(8).
+/// its shape is documented in sealctl(1).
 public struct Explanation: Codable, Sendable {
     /// One condition's or exception's result in one evaluation.
     public struct Condition: Codable, Sendable {
