@@ -234,6 +234,34 @@ import Testing
             """, line: 5, "both end the message")
     }
 
+    @Test func sealingOrderFollowsPrioritiesAndNamesBothRules() throws {
+        func parse(_ yaml: String) throws -> Policy { try Policy.parse(yaml: yaml, file: "t", registry: ModuleTests.registry) }
+        // In file order the body change comes first, but its priority makes it run after the seal.
+        do {
+            _ = try Policy.parse(yaml: """
+                rules:
+                  - name: strip
+                    priority: 10
+                    actions:
+                      - remove_attachments: {extension: [exe]}
+                  - name: seal
+                    actions:
+                      - test_stamp: {header: X-S, text: t, seal: true}
+                """, file: "t", registry: ModuleTests.registry)
+            Issue.record("a body change after a seal was accepted")
+        } catch {
+            #expect(error.line == 5, "\(error)")
+            #expect(error.message.contains("'remove_attachments' would change the body after 'test_stamp' (rule 'seal', line 8)"), "\(error)")
+            #expect(error.message.contains("'seal' runs before 'strip': priority 0 before 10"), "\(error)")
+            #expect(error.message.contains("remove parts, other content changes, sign, encrypt, envelope"), "\(error)")
+        }
+        // A lower priority puts it first; an audit seal seals nothing.
+        _ = try parse("rules:\n  - name: seal\n    priority: 5\n    actions:\n      - test_stamp: {header: X-S, text: t, seal: true}\n"
+                      + "  - name: strip\n    actions:\n      - remove_attachments: {extension: [exe]}\n")
+        _ = try parse("rules:\n  - name: seal\n    mode: audit\n    actions:\n      - test_stamp: {header: X-S, text: t, seal: true}\n"
+                      + "  - name: strip\n    actions:\n      - remove_attachments: {extension: [exe]}\n")
+    }
+
     // MARK: Recipients
 
     @Test func recipientMatchAnyOrAll() throws {

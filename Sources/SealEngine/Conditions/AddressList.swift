@@ -18,8 +18,8 @@ public struct AddressList: Sendable {
     /// How many entries the files hold.
     public private(set) var count = 0
 
-    /// At most this many bytes per list file.
-    public static let maxFileBytes = 16 << 20
+    /// At most this many bytes per list file (the policy file's limit).
+    public static let maxFileBytes = 8 << 20
 
     /// Whether `address` (brackets allowed) matches an entry.
     public func contains(_ address: String) -> Bool {
@@ -68,12 +68,11 @@ extension PolicyReader {
         for (name, n) in names {
             let path = resolve(name)
             let text: String
+            // The policy file's reader: UTF-8, at most the policy size limit (8 MiB).
             do { text = try PolicyReader.readFile(path: path) } catch {
-                fail(n, "\(what): cannot use list file '\(path)': \(error.message)")
+                let why = error.message.contains("larger than") ? "the file is larger than \(AddressList.maxFileBytes >> 20) MiB" : error.message
+                fail(n, "\(what): cannot use list file '\(path)': \(why)")
                 ok = false; continue
-            }
-            if text.utf8.count > AddressList.maxFileBytes {
-                fail(n, "\(what): list file '\(path)' is larger than \(AddressList.maxFileBytes >> 20) MiB"); ok = false; continue
             }
             var bad = 0
             var lineNo = 0
