@@ -30,12 +30,16 @@ public protocol Condition: Sendable {
     func holds(in message: MessageFacts, recipients: [String]) -> Bool
     /// Whether it picks part `index` (for part-removing actions without a selector).
     func picks(part index: Int, in message: MessageFacts) -> Bool
+    /// Checks against the whole policy's settings once everything is read (a
+    /// feature section it reads, a list it names): problems as messages.
+    func check(_ settings: PolicySettings) -> [String]
 }
 
 extension Condition {
     public static var picksParts: Bool { false }
     public var readsText: Bool { false }
     public func picks(part index: Int, in message: MessageFacts) -> Bool { false }
+    public func check(_ settings: PolicySettings) -> [String] { [] }
     public var needs: Needs {
         switch stage {
         case .connect: return .connect
