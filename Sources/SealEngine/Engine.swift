@@ -87,6 +87,7 @@ public final class Engine: Sendable {
         if hasVersionRules { n.formUnion([.mail, .rcpt, .body]) }
         // A submission marker counts only from a loopback client.
         if submission != nil { n.insert(.clientMacros) }
+        for g in gates { n.formUnion(g.gateNeeds) }
         if policy.milter.macros == .all { n.formUnion([.clientMacros, .tlsMacros, .authMacros]) }
         return n
     }

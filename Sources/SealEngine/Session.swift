@@ -41,6 +41,8 @@ public final class Session {
     public var bodyReplaced: Bool { replacement != nil }
     /// The MTA macros received on this connection (names without braces).
     public private(set) var macros: [String: String] = [:]
+    /// Log words of a ``ConnectionGate``'s refusal of the current message (nil: none).
+    public internal(set) var gateLog: String?
 
     // Connection
     public private(set) var clientHostname: String?
@@ -118,6 +120,7 @@ public final class Session {
 
     public func mailFrom(_ sender: String) -> Decision {
         let m = startMessage(sender: sender)
+        if let d = gateDecision(m) { return recorded(d) }
         return recorded(m.runner.advance(to: .mail, m.facts, m.outcome))
     }
 
@@ -296,6 +299,7 @@ public final class Session {
         deferredRecipients = []
         quarantineReason = nil
         reply = nil
+        gateLog = nil
         needsBody = true
     }
 
@@ -381,6 +385,7 @@ public final class Session {
         if !limits.isEmpty { s += " limits=" + limits.joined(separator: ",") }
         if !o.removedParts.isEmpty { s += " removed=" + o.removedParts.joined(separator: ",") }
         if let r = o.reply, o.decision == .reject || o.decision == .tempfail { s += " reply=\"\(r.code) \(r.extendedCode) \(r.text)\"" }
+        if let g = gateLog { s += " " + g }
         s += versionsLog
         if m.deferred > 0 { s += " deferred=\(m.deferred)" }
         if let f = o.failure { s += " error=\"\(f)\"" }
