@@ -52,17 +52,36 @@ extension Engine {
 
 extension Session {
     /// Asks the policy's gates about the message just started at MAIL; records and
-    /// returns the refusal's decision, or nil.
+    /// returns the refusal's decision, or nil. With a submission path, a loopback
+    /// client's refusal waits for the end of the header section: a version or notice
+    /// the filter submitted itself (its marker verifies there) passes untouched,
+    /// whatever its sender.
     func gateDecision(_ m: Message) -> Decision? {
         let gates = engine.gates
         guard !gates.isEmpty else { return nil }
-        let facts = GateFacts(sender: m.facts.sender, clientAddress: clientAddress ?? macros["client_addr"],
+        let client = clientAddress ?? macros["client_addr"]
+        let facts = GateFacts(sender: m.facts.sender, clientAddress: client,
                               clientName: clientHostname ?? macros["client_name"], macros: macros)
         for g in gates {
             guard let r = g.refusal(facts) else { continue }
-            gateLog = r.log
-            return m.outcome.decide(r.decision, name: r.decision == .reject ? "reject" : "tempfail", reply: r.reply)
+            if engine.submission != nil, let client, Self.isLoopback(client) {
+                pendingGate = r
+                return nil
+            }
+            return refuse(m, r)
         }
         return nil
+    }
+
+    /// The held refusal of a loopback client's message whose marker did not verify.
+    func pendingGateDecision(_ m: Message) -> Decision? {
+        guard let r = pendingGate else { return nil }
+        pendingGate = nil
+        return refuse(m, r)
+    }
+
+    private func refuse(_ m: Message, _ r: GateRefusal) -> Decision {
+        gateLog = r.log
+        return m.outcome.decide(r.decision, name: r.decision == .reject ? "reject" : "tempfail", reply: r.reply)
     }
 }

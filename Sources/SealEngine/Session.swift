@@ -43,6 +43,9 @@ public final class Session {
     public private(set) var macros: [String: String] = [:]
     /// Log words of a ``ConnectionGate``'s refusal of the current message (nil: none).
     public internal(set) var gateLog: String?
+    /// A gate's refusal of a loopback client's message, held until its submission
+    /// marker is checked at the end of the header section.
+    var pendingGate: GateRefusal?
 
     // Connection
     public private(set) var clientHostname: String?
@@ -172,6 +175,7 @@ public final class Session {
             needsBody = false
             return .continue
         }
+        if let d = pendingGateDecision(m) { return d }
         _ = m.runner.recipientsKnown(m.facts, m.outcome)
         let d = m.runner.advance(to: .headers, m.facts, m.outcome)
         needsBody = d == .continue && m.runner.needsBody(policy.settings, m.outcome)
@@ -300,6 +304,7 @@ public final class Session {
         quarantineReason = nil
         reply = nil
         gateLog = nil
+        pendingGate = nil
         needsBody = true
     }
 

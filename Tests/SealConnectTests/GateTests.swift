@@ -113,3 +113,34 @@ import Testing
         #expect(cond.needs.contains(.tlsMacros) && cond.needs.contains(.helo) && cond.macros(at: .helo).contains("{cipher}"))
     }
 }
+
+/// With a submission path, the filter's own messages come back from loopback with
+/// their senders (a partner's, for a version of its message): a loopback client's
+/// refusal waits for the marker check at the end of the header section.
+@Suite struct GateSubmissionTests {
+    static let yaml = """
+        keys: {marker: /nonexistent/sealconnect-test-marker.key}
+        submission: {method: smtp, host: 127.0.0.1, port: 1, marker_key: marker}
+        connectors:
+          - name: acme
+            domains: [acme.example]
+            on_violation: reject
+        """
+
+    @Test func loopbackRefusalWaitsForTheMarker() throws {
+        let p = try policy(Self.yaml)
+        #expect(Engine(policy: p).needs.contains(.earlyReply))
+        let s = Session(engine: Engine(policy: p))
+        _ = s.connect(hostname: "localhost", address: "127.0.0.1")
+        #expect(s.mailFrom("<a@acme.example>") == .continue)
+        #expect(s.rcpt("<b@example.com>") == .continue)
+        #expect(s.header(name: "Subject", value: "x") == .continue)
+        // No marker: refused at the end of the header section, with the connector's reply.
+        #expect(s.endOfHeaders() == .reject)
+        #expect(s.reply?.code == "550" && s.logLine.contains("connector=acme violated=require_tls"), "\(s.logLine)")
+        // Another client is refused at MAIL as always.
+        let s2 = Session(engine: Engine(policy: p))
+        _ = s2.connect(hostname: "mx", address: "203.0.113.5")
+        #expect(s2.mailFrom("<a@acme.example>") == .reject)
+    }
+}
