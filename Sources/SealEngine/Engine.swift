@@ -114,6 +114,11 @@ public final class Engine: Sendable {
         if hasVersionRules { n.formUnion([.mail, .rcpt, .body]) }
         // A submission marker counts only from a loopback client.
         if submission != nil { n.insert(.clientMacros) }
+        for g in gates where !g.gateNeeds.isEmpty {
+            n.formUnion(g.gateNeeds)
+            // A loopback client's refusal may wait for the marker check at end of headers.
+            if submission != nil { n.insert(.earlyReply) }
+        }
         if policy.milter.macros == .all { n.formUnion([.clientMacros, .tlsMacros, .authMacros]) }
         return n
     }

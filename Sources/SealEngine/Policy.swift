@@ -36,6 +36,7 @@ public struct Policy: Sendable {
     /// the spool directory), one error each, in policy order; empty when all is well.
     public func fileProblems(owner: uid_t? = nil) -> [PolicyError] {
         settings.keyFileProblems(owner: owner) + settings.spoolProblems(owner: owner)
+            + settings.features.all.flatMap { $0.fileProblems(owner: owner) }
     }
 }
 
@@ -73,8 +74,22 @@ extension Policy {
     static func read(yaml: String, file: String, registry: Registry) -> (Policy?, [PolicyError]) {
         var rules: [Rule] = []
         let section = RuleLoader.section(registry) { rules = $0 }
-        let (settings, errors) = PolicyReader.read(yaml: yaml, file: file, sections: [section])
-        guard let settings, errors.isEmpty else { return (nil, errors) }
+        let loaded = FeatureBox()
+        let featureSections = registry.featureTypes.map { loaded.section($0) }
+        let (read, errors) = PolicyReader.read(yaml: yaml, file: file, sections: [section] + featureSections)
+        guard var settings = read, errors.isEmpty else { return (nil, errors) }
+        settings.features = loaded.features
+        // Checks that need the whole policy: each feature's, then each action's and
+        // condition's against the settings (an identity or key the section must name).
+        var late: [PolicyError] = []
+        for f in settings.features.all { late += f.check(settings) }
+        for r in rules {
+            for a in r.actions { late += a.check(settings).map { PolicyError(file: file, line: r.line, column: nil, message: "rule '\(r.name)': \(a.key): " + $0) } }
+            for c in r.conditions + r.exceptions {
+                late += c.check(settings).map { PolicyError(file: file, line: r.line, column: nil, message: "rule '\(r.name)': \(type(of: c).key): " + $0) }
+            }
+        }
+        if !late.isEmpty { return (nil, late) }
         // Versions and notices go out through the submission path.
         if settings.submission == nil {
             var missing: [PolicyError] = []
@@ -86,5 +101,13 @@ extension Policy {
             if !missing.isEmpty { return (nil, missing) }
         }
         return (Policy(settings: settings, rules: rules), [])
+    }
+}
+
+/// Collects the feature sections as the reader reads them.
+private final class FeatureBox {
+    var features = PolicyFeatures()
+    func section<T: PolicyFeature>(_ type: T.Type) -> PolicySection {
+        PolicyFeatures.section(type) { self.features.insert($0) }
     }
 }

@@ -41,6 +41,11 @@ public final class Session {
     public var bodyReplaced: Bool { replacement != nil }
     /// The MTA macros received on this connection (names without braces).
     public private(set) var macros: [String: String] = [:]
+    /// Log words of a ``ConnectionGate``'s refusal of the current message (nil: none).
+    public internal(set) var gateLog: String?
+    /// A gate's refusal of a loopback client's message, held until its submission
+    /// marker is checked at the end of the header section.
+    var pendingGate: GateRefusal?
 
     // Connection
     public private(set) var clientHostname: String?
@@ -127,6 +132,7 @@ public final class Session {
 
     public func mailFrom(_ sender: String) -> Decision {
         let m = startMessage(sender: sender)
+        if let d = gateDecision(m) { return recorded(d) }
         return recorded(m.runner.advance(to: .mail, m.facts, m.outcome))
     }
 
@@ -178,6 +184,7 @@ public final class Session {
             needsBody = false
             return .continue
         }
+        if let d = pendingGateDecision(m) { return d }
         _ = m.runner.recipientsKnown(m.facts, m.outcome)
         let d = m.runner.advance(to: .headers, m.facts, m.outcome)
         needsBody = d == .continue && m.runner.needsBody(policy.settings, m.outcome)
@@ -305,6 +312,8 @@ public final class Session {
         deferredRecipients = []
         quarantineReason = nil
         reply = nil
+        gateLog = nil
+        pendingGate = nil
         needsBody = true
     }
 
@@ -394,6 +403,7 @@ public final class Session {
         // Audit rules that held: what they would have done (nothing was applied).
         if !o.audited.isEmpty { s += " audit=\"" + Self.logText(o.audited.joined(separator: "; ")) + "\"" }
         if let r = o.reply, o.decision == .reject || o.decision == .tempfail { s += " reply=\"\(r.code) \(r.extendedCode) \(r.text)\"" }
+        if let g = gateLog { s += " " + g }
         s += versionsLog
         if m.deferred > 0 { s += " deferred=\(m.deferred)" }
         if let f = o.failure { s += " error=\"\(f)\"" }

@@ -20,6 +20,8 @@ public struct PolicySettings: Sendable {
     public var submission: SubmissionSettings? = nil
     /// The file it was loaded from, for messages.
     public var source: String = "<policy>"
+    /// The sections feature modules own (``PolicyFeature``), as loaded.
+    public var features: PolicyFeatures = PolicyFeatures()
 
     public init() {}
 }

@@ -1,5 +1,6 @@
 import SealEngine
 import SealCtl
+import SealConnect
 
 /// The composition root: the actions and conditions this library's engines know.
 /// The engine's built-in ones, then each feature module's, one line per module
@@ -7,7 +8,16 @@ import SealCtl
 /// registry, so the daemon and the tool accept the same policies.
 public enum Composition {
     public static let registry: Registry = {
-        let registry = Registry.builtin
+        var registry = Registry.builtin
+        // SealConnect: TLS connectors and the conditions on TLS and connectors.
+        registry.register(feature: ConnectorSettings.self)
+        registry.register(condition: ConnectorCondition.self)
+        registry.register(condition: TLSVersionCondition.self)
+        registry.register(condition: CipherCondition.self)
+        registry.register(condition: TLSCertSubjectCondition.self)
+        registry.register(condition: TLSCertIssuerCondition.self)
+        registry.register(condition: ClientNetworkCondition.self)
+        registry.register(condition: RecipientForcedTLSCondition.self)
         return registry
     }()
 }

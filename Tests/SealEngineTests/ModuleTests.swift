@@ -8,6 +8,8 @@ import Testing
     static let registry: Registry = {
         var r = Registry.builtin
         r.register(action: StampAction.self)   // the one registration line
+        r.register(feature: StampFeature.self)
+        r.register(condition: StampPrefixCondition.self)
         return r
     }()
 
@@ -46,6 +48,35 @@ import Testing
         } catch {
             #expect(error.line == 4 && error.message.contains("test_stamp.seal: expected true or false"), "\(error)")
         }
+    }
+
+    @Test func featureSectionLoadsAndReachesConditionsAtRunTime() throws {
+        let yaml = """
+            test_stamp_settings: {prefix: "[x]"}
+            rules:
+              - name: tagged
+                when: {test_stamp_prefix: true}
+                actions:
+                  - add_header: {name: X-Tagged, value: "yes"}
+            """
+        let p = try Policy.parse(yaml: yaml, file: "t.yaml", registry: Self.registry)
+        #expect(p.settings.features[StampFeature.self]?.prefix == "[x]")
+        let tagged = Self.zipMessage.replacingOccurrences(of: "Subject: s", with: "Subject: [x] s")
+        let (s1, _) = try run(yaml, tagged)
+        #expect(s1.headerEdits.contains { $0.name == "X-Tagged" })
+        let (s2, _) = try run(yaml)
+        #expect(!s2.headerEdits.contains { $0.name == "X-Tagged" })
+        // Errors: the section's own (with a position), the feature's whole-policy
+        // check, a condition that needs a missing section, and an unregistered section.
+        do { _ = try Policy.parse(yaml: "test_stamp_settings: {prefix: 3, other: 1}\n", file: "t.yaml", registry: Self.registry)
+             Issue.record("unknown key accepted") } catch { #expect(error.line == 1 && error.message.contains("other"), "\(error)") }
+        do { _ = try Policy.parse(yaml: "test_stamp_settings: {prefix: bad}\n", file: "t.yaml", registry: Self.registry)
+             Issue.record("check ignored") } catch { #expect(error.message.contains("'bad' is refused"), "\(error)") }
+        do { _ = try Policy.parse(yaml: "rules:\n  - name: r\n    when: {test_stamp_prefix: true}\n    actions: [discard]\n", file: "t.yaml", registry: Self.registry)
+             Issue.record("missing section accepted") } catch {
+            #expect(error.line == 2 && error.message.contains("rule 'r': test_stamp_prefix: needs the 'test_stamp_settings:' section"), "\(error)") }
+        do { _ = try Policy.parse(yaml: "test_stamp_settings: {prefix: a}\n", file: "t.yaml")
+             Issue.record("unregistered section accepted") } catch { #expect(error.message.contains("test_stamp_settings"), "\(error)") }
     }
 
     @Test func asksForAHeaderAndABodyTransformAndShowsInTheReport() throws {

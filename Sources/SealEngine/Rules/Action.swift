@@ -39,6 +39,10 @@ public protocol Action: Sendable {
     func apply(_ context: ActionContext) -> Decision?
     /// Per-recipient actions: the reply that refuses `recipient` (nil: accept it).
     func refuse(recipient: String) -> SMTPReply?
+    /// Checks against the whole policy's settings once everything is read (for
+    /// example that a feature section it needs is there, or a key it names):
+    /// problems as messages (the loader adds the rule and the action's key).
+    func check(_ settings: PolicySettings) -> [String]
 }
 
 extension Action {
@@ -50,6 +54,7 @@ extension Action {
     public var summary: String { Self.key }
     public var sendsMessages: Bool { false }
     public func refuse(recipient: String) -> SMTPReply? { nil }
+    public func check(_ settings: PolicySettings) -> [String] { [] }
     /// The action's policy key.
     public var key: String { Self.key }
 }

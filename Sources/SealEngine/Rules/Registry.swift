@@ -1,3 +1,5 @@
+import SealPolicy
+
 /// The actions and conditions a policy may use, by policy key.
 ///
 /// The engine's own are in ``builtin``. A feature module (S/MIME, envelopes, ...)
@@ -11,6 +13,7 @@ public struct Registry: @unchecked Sendable {
     // Metatypes of Sendable types; never mutated once shared.
     private(set) var actionTypes: [any Action.Type] = []
     private(set) var conditionTypes: [any Condition.Type] = []
+    private(set) var featureTypes: [any PolicyFeature.Type] = []
 
     public init() {}
 
@@ -47,6 +50,14 @@ public struct Registry: @unchecked Sendable {
         conditionTypes.append(condition)
     }
 
+    /// Adds a feature's top-level policy section (``PolicyFeature``); a later
+    /// registration of the same key replaces the earlier one.
+    public mutating func register(feature: any PolicyFeature.Type) {
+        featureTypes.removeAll { $0.key == feature.key }
+        featureTypes.append(feature)
+    }
+
+    public var featureKeys: [String] { featureTypes.map { $0.key } }
     public var actionKeys: [String] { actionTypes.map { $0.key } }
     public var conditionKeys: [String] { conditionTypes.map { $0.key } }
     public func action(_ key: String) -> (any Action.Type)? { actionTypes.first { $0.key == key } }
