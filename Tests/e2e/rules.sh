@@ -3,7 +3,8 @@
 #
 #   A. `sealctl test` (text and --json): each rule in the engine's order with its
 #      status and why, redacted matches, --at for date windows, --auth, the MTA
-#      macros by their names; a list-file problem named with file and line.
+#      macros by their names (also seen by SealConnect's TLS conditions); a
+#      list-file problem named with file and line.
 #   B. Through a private Postfix (Tests/e2e/postfix-harness.sh) with SMTP AUTH
 #      (Cyrus SASL, sasldb) on loopback and the daemon:
 #      r1/r2  audit rules that would add a header / reject: the message is
@@ -169,6 +170,23 @@ if [ $rc -ne 1 ]; then notok "A3 list file missing" "exit $rc (want 1): $out"
 elif ! grep -q "broken.yaml:[0-9]*:[0-9]*: rule 'audit-reject': unless.recipient_list: cannot use list file '$W/policy/no-such-list.txt'" <<<"$out"; then
     notok "A3 list file missing" "$out"
 else ok "A3 a missing list file is a policy error with file:line:column"; fi
+
+# The TLS and client facts reach the conditions of another module (SealConnect's
+# tls_version and client_network) as the MTA's macros.
+cat > "$W/policy/tls.yaml" <<'EOF'
+rules:
+  - name: modern-tls
+    when:
+      tls_version: TLSv1.2
+      client_network: 192.0.2.0/24
+    actions:
+      - add_header: {name: X-TLS, value: ok}
+EOF
+yes=$("$SEALCTL" test --json --policy "$W/policy/tls.yaml" --from a@ext.test --to b@int.test --client-addr 192.0.2.7 --tls-version TLSv1.3 "$M" 2>&1)
+no=$("$SEALCTL" test --json --policy "$W/policy/tls.yaml" --from a@ext.test --to b@int.test --client-addr 192.0.2.7 --tls-version TLSv1.1 "$M" 2>&1)
+if ! r=$($PY -c 'import json,sys; a=json.loads(sys.argv[1]); b=json.loads(sys.argv[2]); s=lambda j: j["rules"][0]["status"]; assert (s(a), s(b)) == ("applied", "not-matched"), (s(a), s(b)); assert [c["held"] for c in b["rules"][0]["evaluations"][0]["conditions"]] == [False, True]' "$yes" "$no" 2>&1); then
+    notok "A4 sealctl test TLS facts" "$r ${yes:0:200}"
+else ok "A4 sealctl test --tls-version/--client-addr reach tls_version and client_network as {tls_version}/{client_addr}"; fi
 
 # ---------------------------------------------------------------------------
 # B. Postfix with SMTP AUTH, and the daemon
