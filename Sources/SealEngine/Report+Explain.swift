@@ -137,7 +137,6 @@ extension Explanation {
             let actionWord = r.status == "applied" ? "actions" : "actions (would apply)"
             out += "       \(actionWord): " + r.actions.joined(separator: ", ") + (r.stop ? "; stop" : "") + "\n"
         }
-        if !audited.isEmpty { out += "Audit (logged, not done): " + audited.joined(separator: "; ") + "\n" }
         out += "Result:\n" + result.text.split(separator: "\n", omittingEmptySubsequences: false)
             .map { $0.isEmpty ? "" : "  " + $0 }.joined(separator: "\n")
         return out

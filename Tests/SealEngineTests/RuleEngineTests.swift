@@ -115,6 +115,8 @@ import Testing
         #expect(s.outcome?.audited == ["would-block would add_header X-Blocked, reject, stop"])
         #expect(s.logLine.contains("audit=\"would-block would add_header X-Blocked, reject, stop\""), "\(s.logLine)")
         #expect(s.logLine.contains("action=accept"))
+        #expect(s.report?.audited == ["would-block would add_header X-Blocked, reject, stop"])
+        #expect(s.report?.text.contains("Audit (logged, not done): would-block would add_header X-Blocked, reject, stop") == true)
         // The same rule enforced acts.
         let (e, ed) = try run(Self.auditYAML.replacingOccurrences(of: "mode: audit", with: "mode: enforce"))
         #expect(ed == .reject && e.reply?.text == "Secrets may not leave")
