@@ -13,16 +13,18 @@ struct Test: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Explain what the policy's rules do with a message: each rule, whether it matched and why, and the result.",
         discussion: """
-            The message is run through the same engine as the milter, with the envelope and the MTA
-            facts given here; MTA facts are passed as the MTA's macros ({client_addr}, {tls_version},
-            {cipher}, {cert_subject}, {cert_issuer}, {auth_authen}, or any with --macro), so every
-            condition sees them as it would from Postfix. Nothing is changed, submitted or sent.
-            Rules are listed in the engine's order (priority, then file order) with their mode and
-            status: applied, audited (held in audit mode: nothing done), not-matched, off, inactive
-            (outside the date window), not-reached (the message was decided, or a rule said stop,
-            before it). Matched message text is shown redacted: first and last character and length.
-            Exit status: 0 when the message was run (whatever the verdict), 1 when it or the policy
-            cannot be read or the policy is invalid, 2 on a usage error. The --json shape is in sealctl(1).
+            The message is run through the same engine as the milter, with the envelope and the MTA facts \
+            given here; MTA facts are passed as the MTA's macros ({client_addr}, {tls_version}, {cipher}, \
+            {cert_subject}, {cert_issuer}, {auth_authen}, or any with --macro), so every condition sees them \
+            as it would from Postfix. Nothing is changed, submitted or sent.
+
+            Rules are listed in the engine's order (priority, then file order) with their mode and status: \
+            applied, audited (held in audit mode: nothing done), not-matched, off, inactive (outside the date \
+            window), not-reached (the message was decided, or a rule said stop, before it). Matched message \
+            text is shown redacted: first and last character and length.
+
+            Exit status: 0 when the message was run (whatever the verdict), 1 when it or the policy cannot be \
+            read or the policy is invalid, 2 on a usage error. The --json shape is in sealctl(1).
             """)
 
     @Option(help: "Policy file.") var policy: String = "/etc/sealmilter/sealmilter.yaml"
