@@ -184,7 +184,7 @@ rules:
 EOF
 yes=$("$SEALCTL" test --json --policy "$W/policy/tls.yaml" --from a@ext.test --to b@int.test --client-addr 192.0.2.7 --tls-version TLSv1.3 "$M" 2>&1)
 no=$("$SEALCTL" test --json --policy "$W/policy/tls.yaml" --from a@ext.test --to b@int.test --client-addr 192.0.2.7 --tls-version TLSv1.1 "$M" 2>&1)
-if ! r=$($PY -c 'import json,sys; a=json.loads(sys.argv[1]); b=json.loads(sys.argv[2]); s=lambda j: j["rules"][0]["status"]; assert (s(a), s(b)) == ("applied", "not-matched"), (s(a), s(b)); assert [c["held"] for c in b["rules"][0]["evaluations"][0]["conditions"]] == [False, True]' "$yes" "$no" 2>&1); then
+if ! r=$($PY -c 'import json,sys; a=json.loads(sys.argv[1]); b=json.loads(sys.argv[2]); s=lambda j: j["rules"][0]["status"]; assert (s(a), s(b)) == ("applied", "not-matched"), (s(a), s(b)); assert [c["held"] for c in b["rules"][0]["evaluations"][0]["conditions"]] == [False, True]; d=[c["detail"] for c in b["rules"][0]["evaluations"][0]["conditions"]]; assert d == ["TLS: TLSv1.1", "client address 192.0.2.7"], d' "$yes" "$no" 2>&1); then
     notok "A4 sealctl test TLS facts" "$r ${yes:0:200}"
 else ok "A4 sealctl test --tls-version/--client-addr reach tls_version and client_network as {tls_version}/{client_addr}"; fi
 
