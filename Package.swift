@@ -16,6 +16,8 @@ import PackageDescription
 //   SealMetrics     process-wide Prometheus metrics (swift-prometheus)
 //   SealmilterCAPI  the C-exported interface declared in include/sealmilter.h, and the
 //                   composition root that registers feature modules' actions and conditions
+//   SealSensitive   sensitive-information detectors (cards, IBAN, SSN, VAT, custom) and the
+//                   `sensitive:` condition, on the engine's one text scan (TextScanCondition)
 //   SealCtl         sealctl's commands (check-config, scan), in the library
 //
 // The C programs are hosts of libsealmilter.so, built against include/sealmilter.h
@@ -50,13 +52,15 @@ let package = Package(
         .target(name: "SealCrypto", dependencies: ["COpenSSL"]),
         .target(name: "SealSubmit"),
         .target(name: "SealEngine", dependencies: ["SealMIME", "SealDetect", "SealPolicy", "SealPattern", "SealMetrics", "SealCrypto", "SealSubmit"], swiftSettings: hotPath),
-        .target(name: "SealmilterCAPI", dependencies: ["SealEngine", "SealCtl"]),
+        // Sensitive-information detection (`sensitive:` condition, `sensitive_types:` section).
+        .target(name: "SealSensitive", dependencies: ["SealEngine", "SealPolicy", "SealPattern"], swiftSettings: hotPath),
+        .target(name: "SealmilterCAPI", dependencies: ["SealEngine", "SealCtl", "SealSensitive"]),
         // sealctl's commands; they live in libsealmilter, and the sealctl program
         // (Sources/sealctl/main.c) is a C host of the library like the daemon.
         .target(name: "SealCtl", dependencies: [
             "SealEngine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "sealbench", dependencies: ["SealEngine", "SealMIME", "SealPolicy", "SealPattern"]),
+        .executableTarget(name: "sealbench", dependencies: ["SealEngine", "SealMIME", "SealPolicy", "SealPattern", "SealSensitive"]),
         // Shared by the test targets: the seeded random generator.
         .target(name: "SealTestSupport", path: "Tests/SealTestSupport"),
         .testTarget(name: "SealMIMETests", dependencies: ["SealMIME", "SealTestSupport"]),
@@ -64,6 +68,7 @@ let package = Package(
         .testTarget(name: "SealYAMLTests", dependencies: ["SealYAML"]),
         .testTarget(name: "SealPatternTests", dependencies: ["SealPattern", "SealTestSupport"]),
         .testTarget(name: "SealPolicyTests", dependencies: ["SealPolicy", "SealPattern", "SealEngine", "SealTestSupport"]),
+        .testTarget(name: "SealSensitiveTests", dependencies: ["SealSensitive", "SealEngine", "SealPolicy", "SealPattern", "SealTestSupport"]),
         .testTarget(name: "SealEngineTests", dependencies: ["SealEngine", "SealMetrics", "SealTestSupport", "SealCrypto", "SealSubmit"]),
     ]
 )

@@ -1,0 +1,217 @@
+import SealPattern
+
+/// Detectors laid out as one list of Hyperscan expressions, and the validation of what the
+/// expressions found: candidates by linear-time patterns, then checked here (Luhn, issuer
+/// ranges, MOD 97-10, SSN rules, VAT checks) and rated by the supporting keywords near them.
+///
+/// The engine puts ``expressions`` into its one scan of each message's text (a
+/// `TextScanCondition`) and hands the offsets back to ``findings(in:matches:)``; ``scan(_:)``
+/// does both on its own (tests, the benchmark, the fallback when the engine's shared
+/// database could not be compiled).
+public struct SensitiveScanner: Sendable {
+    public let detectors: [SensitiveDetector]
+    /// Every detector's candidate expressions, then its keywords; ids local to the scanner.
+    public let expressions: [PatternExpression]
+    /// Per detector: its candidate ids and keyword ids.
+    let layout: [(candidates: Range<Int>, keywords: Range<Int>)]
+    /// The byte length of each keyword expression, by id (0 for candidates).
+    let keywordLength: [Int]
+
+    public init(detectors: [SensitiveDetector]) {
+        self.detectors = detectors
+        var exprs: [PatternExpression] = []
+        var layout: [(Range<Int>, Range<Int>)] = []
+        var lengths: [Int] = []
+        for d in detectors {
+            let c0 = exprs.count
+            for (p, f) in d.candidateExpressions() {
+                exprs.append(PatternExpression(p, id: UInt32(exprs.count), flags: f))
+                lengths.append(0)
+            }
+            let k0 = exprs.count
+            for k in Set(d.keywords).sorted() where !k.isEmpty {
+                exprs.append(SensitiveDetector.keywordExpression(k, id: UInt32(exprs.count)))
+                lengths.append(k.utf8.count)
+            }
+            layout.append((c0..<k0, k0..<exprs.count))
+        }
+        self.expressions = exprs
+        self.layout = layout
+        self.keywordLength = lengths
+    }
+
+    /// The expressions compiled alone (block mode).
+    public func compile() throws(PatternCompileError) -> PatternDatabase {
+        try PatternDatabase(expressions, mode: .block)
+    }
+
+    /// Findings of each detector (in detector order) in `text`, scanning it with `database`
+    /// (``compile()``).
+    public func scan(_ text: UnsafeRawBufferPointer, database: PatternDatabase, scratch: Scratch? = nil) -> [[SensitiveFinding]] {
+        var matches: [PatternMatch] = []
+        database.scanMatches(text, scratch: scratch) { m in
+            matches.append(m)
+            return matches.count < 1 << 20
+        }
+        return findings(in: text, matches: matches)
+    }
+
+    /// Validates the candidates among `matches` (this scanner's ids, in order of end offset)
+    /// in `text` and rates them by the keywords among `matches`: the findings of each
+    /// detector, in detector order, each once per place in the text.
+    public func findings(in text: UnsafeRawBufferPointer, matches: [PatternMatch]) -> [[SensitiveFinding]] {
+        let t = text.bindMemory(to: UInt8.self)
+        var out: [[SensitiveFinding]] = Array(repeating: [], count: detectors.count)
+        // Which detector owns each id.
+        var owner = [Int](repeating: 0, count: expressions.count)
+        for (i, l) in layout.enumerated() {
+            for id in l.candidates { owner[id] = i }
+            for id in l.keywords { owner[id] = i }
+        }
+        var candidates: [[PatternMatch]] = Array(repeating: [], count: detectors.count)
+        var keywords: [[Range<Int>]] = Array(repeating: [], count: detectors.count)
+        for m in matches {
+            let id = Int(m.id)
+            guard id < owner.count else { continue }
+            let d = owner[id]
+            if layout[d].keywords.contains(id) {
+                keywords[d].append(max(0, m.to - keywordLength[id])..<m.to)
+            } else {
+                candidates[d].append(m)
+            }
+        }
+        for (d, detector) in detectors.enumerated() where !candidates[d].isEmpty {
+            let kws = keywords[d].sorted { $0.lowerBound < $1.lowerBound }
+            var found: [(range: Range<Int>, value: [UInt8], base: Confidence, detail: String?)] = []
+            var seenStarts = Set<Int>()
+            for m in candidates[d] {
+                let local = Int(m.id) - layout[d].candidates.lowerBound
+                switch detector.kind {
+                case .creditCard:
+                    for c in Self.cards(t, end: m.to, seen: &seenStarts) { found.append((c.range, c.digits, .medium, c.issuer)) }
+                case .iban:
+                    let start = m.to - 4
+                    guard seenStarts.insert(start).inserted, let (r, v) = Self.iban(t, start: start) else { continue }
+                    found.append((r, v, .medium, String(decoding: v[0..<2], as: UTF8.self)))
+                case .usSSN:
+                    let start = m.to - 11
+                    guard start >= 0, seenStarts.insert(start).inserted else { continue }
+                    if start > 0 && t[start - 1] == UInt8(ascii: "-") { continue }
+                    if m.to < t.count && t[m.to] == UInt8(ascii: "-") { continue }
+                    let digits = t[start..<m.to].filter { $0 >= 48 && $0 <= 57 }.map { $0 - 48 }
+                    guard SSN.isValid(digits) else { continue }
+                    found.append((start..<m.to, digits.map { $0 + 48 }, .low, nil))
+                case .euVAT:
+                    guard seenStarts.insert(m.from).inserted else { continue }
+                    let country = VAT.countries[local]
+                    let chars = t[m.from..<m.to].filter { $0 != UInt8(ascii: " ") }
+                    let body = Array(chars.dropFirst(2))
+                    switch VAT.verdict(prefix: country.prefix, body: body) {
+                    case .valid: found.append((m.from..<m.to, Array(chars), .medium, country.prefix))
+                    case .formatOnly: found.append((m.from..<m.to, Array(chars), .low, country.prefix + ", format only"))
+                    case .invalid: continue
+                    }
+                case .custom:
+                    guard m.to > m.from, seenStarts.insert(m.from).inserted else { continue }
+                    found.append((m.from..<m.to, Array(t[m.from..<m.to]), detector.baseConfidence, nil))
+                }
+            }
+            out[d] = found.map { f in
+                let near = Self.keywordNear(f.range, kws, distance: detector.distance)
+                return SensitiveFinding(type: detector.name, value: f.value, range: f.range,
+                                        confidence: near ? f.base.raised : f.base, detail: f.detail)
+            }
+        }
+        return out
+    }
+
+    /// Whether a keyword lies within `distance` bytes of `range` (keywords sorted by start).
+    static func keywordNear(_ range: Range<Int>, _ kws: [Range<Int>], distance: Int) -> Bool {
+        guard !kws.isEmpty else { return false }
+        let lo = range.lowerBound - distance, hi = range.upperBound + distance
+        // First keyword starting at or after lo - 256 (keywords are short), then look on.
+        var a = 0, b = kws.count
+        while a < b { let m = (a + b) / 2; if kws[m].lowerBound < lo - 256 { a = m + 1 } else { b = m } }
+        var i = a
+        while i < kws.count && kws[i].lowerBound <= hi {
+            if kws[i].upperBound >= lo && !kws[i].overlaps(range) { return true }
+            i += 1
+        }
+        return false
+    }
+
+    // MARK: Validators on the text
+
+    @inline(__always) static func isDigit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
+    @inline(__always) static func isAlnum(_ c: UInt8) -> Bool {
+        isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
+    }
+
+    /// Card numbers in the digit run that ends at or after `end`: the run (digits joined by
+    /// single spaces or dashes) is found once, split at its separators, and the longest
+    /// window of whole groups from each position that is a valid card (12-19 digits, issuer
+    /// range and length, Luhn) counts; windows do not overlap.
+    static func cards(_ t: UnsafeBufferPointer<UInt8>, end: Int, seen: inout Set<Int>)
+        -> [(range: Range<Int>, digits: [UInt8], issuer: String)] {
+        guard end > 0, end <= t.count, isDigit(t[end - 1]) else { return [] }
+        var s = end - 1
+        while s > 0 {
+            if isDigit(t[s - 1]) { s -= 1; continue }
+            if s >= 2, t[s - 1] == 32 || t[s - 1] == 45, isDigit(t[s - 2]) { s -= 1; continue }
+            break
+        }
+        guard seen.insert(s).inserted else { return [] }
+        if s > 0 && isAlnum(t[s - 1]) { return [] }
+        var e = end
+        while e < t.count {
+            if isDigit(t[e]) { e += 1; continue }
+            if e + 1 < t.count, t[e] == 32 || t[e] == 45, isDigit(t[e + 1]) { e += 1; continue }
+            break
+        }
+        if e < t.count && isAlnum(t[e]) { return [] }
+        // Groups: (start, end) of each digit group.
+        var groups: [Range<Int>] = []
+        var g = s
+        for i in s..<e where !isDigit(t[i]) { groups.append(g..<i); g = i + 1 }
+        groups.append(g..<e)
+        var out: [(Range<Int>, [UInt8], String)] = []
+        var i = 0
+        while i < groups.count {
+            var digits: [UInt8] = []
+            var best: (Int, [UInt8], String)? = nil
+            var j = i
+            while j < groups.count {
+                digits += t[groups[j]].map { $0 - 48 }
+                if digits.count > 19 { break }
+                if digits.count >= 12, let issuer = CardIssuer.issuer(of: digits[...]) { best = (j, digits, issuer.name) }
+                j += 1
+            }
+            if let (j, d, name) = best {
+                out.append((groups[i].lowerBound..<groups[j].upperBound, d.map { $0 + 48 }, name))
+                i = j + 1
+            } else {
+                i += 1
+            }
+        }
+        return out
+    }
+
+    /// The IBAN starting at `start` (country letters): its characters with single spaces
+    /// between them skipped, exactly the country's length, not followed by another letter
+    /// or digit; nil when it is none.
+    static func iban(_ t: UnsafeBufferPointer<UInt8>, start: Int) -> (Range<Int>, [UInt8])? {
+        guard start >= 0, start + 4 <= t.count else { return nil }
+        guard let n = IBAN.lengths[String(decoding: t[start..<start + 2], as: UTF8.self)] else { return nil }
+        var chars: [UInt8] = []
+        var i = start
+        while i < t.count && chars.count < n {
+            let c = t[i]
+            if isDigit(c) || (c >= 65 && c <= 90) { chars.append(c); i += 1; continue }
+            if c == 32, i + 1 < t.count, !chars.isEmpty, isAlnum(t[i + 1]) { i += 1; continue }
+            break
+        }
+        guard chars.count == n else { return nil }
+        if i < t.count && isAlnum(t[i]) { return nil }
+        return IBAN.isValid(chars) ? (start..<i, chars) : nil
+    }
+}
