@@ -17,7 +17,7 @@ import SealPolicy
 /// their proximity (characters). The candidates are found by the engine's one scan of the
 /// message's text (a ``TextScanCondition``: every detector and body condition of the
 /// policy in one Hyperscan pass), then validated here.
-public struct SensitiveCondition: TextScanCondition {
+public struct SensitiveCondition: TextScanCondition, ExplainingCondition {
     public static let key = "sensitive"
 
     /// One type the condition asks for.
