@@ -101,10 +101,13 @@ public struct SensitiveCondition: TextScanCondition, ExplainingCondition {
     /// Every finding of the entries' types in the message's text, per entry (each value
     /// once per place; counts and confidence are judged by ``holds(in:recipients:)``).
     public func findings(in message: MessageFacts) -> [[SensitiveFinding]] {
-        let s = scanner(message.settings)
         var out: [[SensitiveFinding]] = Array(repeating: [], count: entries.count)
         if let slot = textScanSlot {
-            for part in message.textScanParts(slot) where !part.matches.isEmpty {
+            let parts = message.textScanParts(slot)
+            // Most messages have no candidate at all: nothing to lay out or validate.
+            guard parts.contains(where: { !$0.matches.isEmpty }) else { return out }
+            let s = scanner(message.settings)
+            for part in parts where !part.matches.isEmpty {
                 withUTF8(part.text) { bytes in
                     for (i, f) in s.findings(in: bytes, matches: part.matches).enumerated() { out[i] += f }
                 }
@@ -112,6 +115,7 @@ public struct SensitiveCondition: TextScanCondition, ExplainingCondition {
             return out
         }
         // Alone (the engine's shared database did not compile): compile these detectors.
+        let s = scanner(message.settings)
         guard let db = try? s.compile() else { return out }
         for text in message.textParts() {
             withUTF8(text) { bytes in

@@ -84,11 +84,12 @@ public struct SensitiveScanner: Sendable {
             let kws = keywords[d].sorted { $0.lowerBound < $1.lowerBound }
             var found: [(range: Range<Int>, value: [UInt8], base: Confidence, detail: String?)] = []
             var seenStarts = Set<Int>()
+            var coveredUpTo = -1  // end of the last digit run read (card ends come in order)
             for m in candidates[d] {
-                let local = Int(m.id) - layout[d].candidates.lowerBound
                 switch detector.kind {
                 case .creditCard:
-                    for c in Self.cards(t, end: m.to, seen: &seenStarts) { found.append((c.range, c.digits, .medium, c.issuer)) }
+                    if m.to <= coveredUpTo { continue }
+                    for c in Self.cards(t, end: m.to, seen: &seenStarts, runEnd: &coveredUpTo) { found.append((c.range, c.digits, .medium, c.issuer)) }
                 case .iban:
                     let start = m.to - 4
                     guard seenStarts.insert(start).inserted, let (r, v) = Self.iban(t, start: start) else { continue }
@@ -97,18 +98,17 @@ public struct SensitiveScanner: Sendable {
                     let start = m.to - 11
                     guard start >= 0, seenStarts.insert(start).inserted else { continue }
                     if start > 0 && t[start - 1] == UInt8(ascii: "-") { continue }
+                    if t[start + 3] != t[start + 6] { continue }  // 123-45 6789: mixed separators
                     if m.to < t.count && t[m.to] == UInt8(ascii: "-") { continue }
                     let digits = t[start..<m.to].filter { $0 >= 48 && $0 <= 57 }.map { $0 - 48 }
                     guard SSN.isValid(digits) else { continue }
                     found.append((start..<m.to, digits.map { $0 + 48 }, .low, nil))
                 case .euVAT:
-                    guard seenStarts.insert(m.from).inserted else { continue }
-                    let country = VAT.countries[local]
-                    let chars = t[m.from..<m.to].filter { $0 != UInt8(ascii: " ") }
-                    let body = Array(chars.dropFirst(2))
+                    guard let (r, country, body) = VAT.number(t, triggerEnd: m.to), seenStarts.insert(r.lowerBound).inserted else { continue }
+                    let chars = Array(country.prefix.utf8) + body
                     switch VAT.verdict(prefix: country.prefix, body: body) {
-                    case .valid: found.append((m.from..<m.to, Array(chars), .medium, country.prefix))
-                    case .formatOnly: found.append((m.from..<m.to, Array(chars), .low, country.prefix + ", format only"))
+                    case .valid: found.append((r, chars, .medium, country.prefix))
+                    case .formatOnly: found.append((r, chars, .low, country.prefix + ", format only"))
                     case .invalid: continue
                     }
                 case .custom:
@@ -151,7 +151,7 @@ public struct SensitiveScanner: Sendable {
     /// single spaces or dashes) is found once, split at its separators, and the longest
     /// window of whole groups from each position that is a valid card (12-19 digits, issuer
     /// range and length, Luhn) counts; windows do not overlap.
-    static func cards(_ t: UnsafeBufferPointer<UInt8>, end: Int, seen: inout Set<Int>)
+    static func cards(_ t: UnsafeBufferPointer<UInt8>, end: Int, seen: inout Set<Int>, runEnd: inout Int)
         -> [(range: Range<Int>, digits: [UInt8], issuer: String)] {
         guard end > 0, end <= t.count, isDigit(t[end - 1]) else { return [] }
         var s = end - 1
@@ -160,14 +160,15 @@ public struct SensitiveScanner: Sendable {
             if s >= 2, t[s - 1] == 32 || t[s - 1] == 45, isDigit(t[s - 2]) { s -= 1; continue }
             break
         }
-        guard seen.insert(s).inserted else { return [] }
-        if s > 0 && isAlnum(t[s - 1]) { return [] }
         var e = end
         while e < t.count {
             if isDigit(t[e]) { e += 1; continue }
             if e + 1 < t.count, t[e] == 32 || t[e] == 45, isDigit(t[e + 1]) { e += 1; continue }
             break
         }
+        runEnd = e
+        guard seen.insert(s).inserted else { return [] }
+        if s > 0 && isAlnum(t[s - 1]) { return [] }
         if e < t.count && isAlnum(t[e]) { return [] }
         // Groups: (start, end) of each digit group.
         var groups: [Range<Int>] = []

@@ -13,11 +13,74 @@ public enum VAT {
         case invalid
     }
 
-    /// One country's format (a Hyperscan expression for what follows the prefix) and check.
+    /// One country's format and check. A shape is what follows the prefix, one character
+    /// per position: `d` a digit, `n` a digit 1-9, `a` a letter A-Z, `x` a digit or letter,
+    /// `k` a French key character (digits and letters but I and O), `i` a digit, letter,
+    /// `+` or `*`, `w` a letter A-W, `v` a letter A-I or W; anything else is itself.
     public struct Country: Sendable {
         public let prefix: String
-        public let format: String
+        public let shapes: [String]
         let check: (@Sendable ([UInt8]) -> Bool)?
+
+        /// Whether `body` has one of the country's shapes.
+        public func fits(_ body: [UInt8]) -> Bool {
+            shapes.contains { shape in
+                let sh = Array(shape.utf8)
+                guard sh.count == body.count else { return false }
+                for (p, c) in zip(sh, body) {
+                    let digit = c >= 48 && c <= 57, letter = c >= 65 && c <= 90
+                    let ok: Bool
+                    switch p {
+                    case UInt8(ascii: "d"): ok = digit
+                    case UInt8(ascii: "n"): ok = digit && c != 48
+                    case UInt8(ascii: "a"): ok = letter
+                    case UInt8(ascii: "x"): ok = digit || letter
+                    case UInt8(ascii: "k"): ok = digit || (letter && c != 73 && c != 79)
+                    case UInt8(ascii: "i"): ok = digit || letter || c == 43 || c == 42
+                    case UInt8(ascii: "w"): ok = c >= 65 && c <= 87
+                    case UInt8(ascii: "v"): ok = (c >= 65 && c <= 73) || c == 87
+                    default: ok = c == p
+                    }
+                    if !ok { return false }
+                }
+                return true
+            }
+        }
+    }
+
+    /// The one candidate expression of all countries: a country prefix at the start of a
+    /// word, an optional space and the first character of a number (found by its end; the
+    /// number itself is read and checked against the country's shapes in Swift). One
+    /// literal-led expression instead of one per country keeps the scan fast.
+    public static let trigger: String = {
+        let digitFirst = countries.map(\.prefix).joined(separator: "|")
+        return "\\b(?:(?:\(digitFirst)) ?[0-9]|AT ?U|ES ?[A-Z]|FR ?[A-HJ-NP-Z]|XI ?(?:GD|HA))"
+    }()
+
+    /// The number at a trigger match ending at `end` in `t`: its range (prefix included),
+    /// the prefix and the body (no space); nil when the characters there have no shape of
+    /// the country or run on into a word.
+    static func number(_ t: UnsafeBufferPointer<UInt8>, triggerEnd end: Int) -> (Range<Int>, Country, [UInt8])? {
+        func isWord(_ c: UInt8) -> Bool { (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 95 }
+        // The trigger took one body character (two for XI GD/HA), after an optional space.
+        for taken in 1...2 {
+            for spaced in [false, true] {
+                let bodyStart = end - taken
+                let prefixStart = bodyStart - (spaced ? 3 : 2)
+                guard prefixStart >= 0 else { continue }
+                if spaced && t[bodyStart - 1] != 32 { continue }
+                if prefixStart > 0 && isWord(t[prefixStart - 1]) { continue }
+                let prefix = String(decoding: t[prefixStart..<(prefixStart + 2)], as: UTF8.self)
+                guard let country = countries.first(where: { $0.prefix == prefix }) else { continue }
+                var e = bodyStart
+                while e < t.count, (t[e] >= 48 && t[e] <= 57) || (t[e] >= 65 && t[e] <= 90) || t[e] == 43 || t[e] == 42 { e += 1 }
+                if e < t.count && isWord(t[e]) { continue }
+                let body = Array(t[bodyStart..<e])
+                guard country.fits(body) else { continue }
+                return (prefixStart..<e, country, body)
+            }
+        }
+        return nil
     }
 
     /// Countries whose check digits are verified (FR: numbers with a numeric key).
@@ -26,40 +89,40 @@ public enum VAT {
     public static var formatOnly: [String] { countries.filter { $0.check == nil && $0.prefix != "FR" }.map(\.prefix) }
 
     public static let countries: [Country] = [
-        Country(prefix: "AT", format: "U[0-9]{8}", check: nil),
-        Country(prefix: "BE", format: "[01][0-9]{9}", check: { d in
+        Country(prefix: "AT", shapes: ["Udddddddd"], check: nil),
+        Country(prefix: "BE", shapes: ["0ddddddddd", "1ddddddddd"], check: { d in
             number(d[0..<8]) % 97 == 97 - number(d[8..<10]) % 97 }),
-        Country(prefix: "BG", format: "[0-9]{9,10}", check: nil),
-        Country(prefix: "CY", format: "[0-9]{8}[A-Z]", check: nil),
-        Country(prefix: "CZ", format: "[0-9]{8,10}", check: nil),
-        Country(prefix: "DE", format: "[0-9]{9}", check: { mod11_10($0) }),
-        Country(prefix: "DK", format: "[0-9]{8}", check: { d in weighted(d, [2, 7, 6, 5, 4, 3, 2, 1]) % 11 == 0 }),
-        Country(prefix: "EE", format: "[0-9]{9}", check: nil),
-        Country(prefix: "EL", format: "[0-9]{9}", check: nil),
-        Country(prefix: "ES", format: "[0-9A-Z][0-9]{7}[0-9A-Z]", check: { spain($0) }),
-        Country(prefix: "FI", format: "[0-9]{8}", check: nil),
-        Country(prefix: "FR", format: "[0-9A-HJ-NP-Z]{2}[0-9]{9}", check: nil),  // numeric keys: see verdict
-        Country(prefix: "HR", format: "[0-9]{11}", check: { mod11_10($0) }),
-        Country(prefix: "HU", format: "[0-9]{8}", check: nil),
-        Country(prefix: "IE", format: "[0-9][0-9A-Z+*][0-9]{5}[A-W][A-IW]?", check: nil),
-        Country(prefix: "IT", format: "[0-9]{11}", check: { Luhn.isValid($0.map { $0 - 48 }) }),
-        Country(prefix: "LT", format: "(?:[0-9]{9}|[0-9]{12})", check: nil),
-        Country(prefix: "LU", format: "[0-9]{8}", check: { d in number(d[0..<6]) % 89 == number(d[6..<8]) }),
-        Country(prefix: "LV", format: "[0-9]{11}", check: nil),
-        Country(prefix: "MT", format: "[0-9]{8}", check: nil),
-        Country(prefix: "NL", format: "[0-9]{9}B[0-9]{2}", check: { netherlands($0) }),
-        Country(prefix: "PL", format: "[0-9]{10}", check: { d in
+        Country(prefix: "BG", shapes: ["ddddddddd", "dddddddddd"], check: nil),
+        Country(prefix: "CY", shapes: ["dddddddda"], check: nil),
+        Country(prefix: "CZ", shapes: ["dddddddd", "ddddddddd", "dddddddddd"], check: nil),
+        Country(prefix: "DE", shapes: ["ddddddddd"], check: { mod11_10($0) }),
+        Country(prefix: "DK", shapes: ["dddddddd"], check: { d in weighted(d, [2, 7, 6, 5, 4, 3, 2, 1]) % 11 == 0 }),
+        Country(prefix: "EE", shapes: ["ddddddddd"], check: nil),
+        Country(prefix: "EL", shapes: ["ddddddddd"], check: nil),
+        Country(prefix: "ES", shapes: ["xdddddddx"], check: { spain($0) }),
+        Country(prefix: "FI", shapes: ["dddddddd"], check: nil),
+        Country(prefix: "FR", shapes: ["kkddddddddd"], check: nil),  // numeric keys: see verdict
+        Country(prefix: "HR", shapes: ["ddddddddddd"], check: { mod11_10($0) }),
+        Country(prefix: "HU", shapes: ["dddddddd"], check: nil),
+        Country(prefix: "IE", shapes: ["didddddw", "didddddwv"], check: nil),
+        Country(prefix: "IT", shapes: ["ddddddddddd"], check: { Luhn.isValid($0.map { $0 - 48 }) }),
+        Country(prefix: "LT", shapes: ["ddddddddd", "dddddddddddd"], check: nil),
+        Country(prefix: "LU", shapes: ["dddddddd"], check: { d in number(d[0..<6]) % 89 == number(d[6..<8]) }),
+        Country(prefix: "LV", shapes: ["ddddddddddd"], check: nil),
+        Country(prefix: "MT", shapes: ["dddddddd"], check: nil),
+        Country(prefix: "NL", shapes: ["dddddddddBdd"], check: { netherlands($0) }),
+        Country(prefix: "PL", shapes: ["dddddddddd"], check: { d in
             let s = weighted(d, [6, 5, 7, 2, 3, 4, 5, 6, 7]) % 11
             return s != 10 && s == Int(d[9] - 48) }),
-        Country(prefix: "PT", format: "[0-9]{9}", check: { d in
+        Country(prefix: "PT", shapes: ["ddddddddd"], check: { d in
             var c = 11 - weighted(d, [9, 8, 7, 6, 5, 4, 3, 2]) % 11
             if c >= 10 { c = 0 }
             return c == Int(d[8] - 48) }),
-        Country(prefix: "RO", format: "[1-9][0-9]{1,9}", check: nil),
-        Country(prefix: "SE", format: "[0-9]{10}01", check: { Luhn.isValid($0[0..<10].map { $0 - 48 }) }),
-        Country(prefix: "SI", format: "[0-9]{8}", check: nil),
-        Country(prefix: "SK", format: "[0-9]{10}", check: { d in number(d[0..<10]) % 11 == 0 }),
-        Country(prefix: "XI", format: "(?:[0-9]{9}|[0-9]{12}|GD[0-9]{3}|HA[0-9]{3})", check: nil),
+        Country(prefix: "RO", shapes: (1...9).map { "n" + String(repeating: "d", count: $0) }, check: nil),
+        Country(prefix: "SE", shapes: ["dddddddddd01"], check: { Luhn.isValid($0[0..<10].map { $0 - 48 }) }),
+        Country(prefix: "SI", shapes: ["dddddddd"], check: nil),
+        Country(prefix: "SK", shapes: ["dddddddddd"], check: { d in number(d[0..<10]) % 11 == 0 }),
+        Country(prefix: "XI", shapes: ["ddddddddd", "dddddddddddd", "GDddd", "HAddd"], check: nil),
     ]
 
     /// The verdict on a number: `prefix` and `body` (ASCII, no spaces; the format already

@@ -46,6 +46,34 @@ func runDetectorBench(textMB: Int) {
         })
     }
     let gb = Double(text.count) / 1e9
+    if let tries = ProcessInfo.processInfo.environment["SEALBENCH_TRY"] {
+        // Candidate expressions to compare (one per line, "s:" prefix for SOM), alone and together.
+        var set: [PatternExpression] = []
+        for (i, line) in tries.split(separator: "\n").enumerated() {
+            let som = line.hasPrefix("s:")
+            let e = PatternExpression(String(som ? line.dropFirst(2) : line), id: UInt32(i), flags: som ? [.somLeftmost] : [])
+            set.append(e)
+            guard let one = try? PatternDatabase([e], mode: .block) else { print("does not compile: \(line)"); continue }
+            var n = 0
+            let t = pass { b in one.scanMatches(b) { _ in n += 1; return true } }
+            print(String(format: "try gbps=%.2f matches=%d %@", gb / t, n, String(line)))
+        }
+        if let all = try? PatternDatabase(set, mode: .block) {
+            var n = 0
+            let t = pass { b in all.scanMatches(b) { _ in n += 1; return true } }
+            print(String(format: "try-all gbps=%.2f matches=%d", gb / t, n))
+        }
+        return
+    }
+    if ProcessInfo.processInfo.environment["SEALBENCH_EACH_EXPRESSION"] != nil {
+        // Each expression alone (Hyperscan pass only): where the time goes.
+        for e in scanner.expressions {
+            guard let one = try? PatternDatabase([PatternExpression(e.pattern, id: 0, flags: e.flags)], mode: .block) else { continue }
+            var n = 0
+            let t = pass { b in one.scanMatches(b) { _ in n += 1; return true } }
+            print(String(format: "expression gbps=%.2f matches=%d flags=%u %@", gb / t, n, e.flags.rawValue, e.pattern))
+        }
+    }
     print(String(format: "sealbench detectors bytes=%d compile_seconds=%.3f seconds=%.3f gbps=%.2f scan_only_seconds=%.3f scan_only_gbps=%.2f matches=%d findings=%@ expressions=%d",
                  text.count, compile, full, gb / full, raw, gb / raw, matches,
                  zip(detectors, counts).map { "\($0.name):\($1)" }.joined(separator: ","), scanner.expressions.count))

@@ -169,6 +169,12 @@ func digits(_ s: String) -> [UInt8] { s.utf8.filter { $0 >= 48 && $0 <= 57 }.map
         let g = try scan("ref DE136695977 and FR41303265045", "eu_vat")
         #expect(g.isEmpty)
         #expect(try scan("ATU13585627", "eu_vat").map(\.confidence) == [.low])
+        // Wrong shapes: a digit short, a digit long, glued to a word, lowercase prefix.
+        #expect(try scan("DE13669597 DE1366959761 xDE136695976 DE136695976x de136695976", "eu_vat").isEmpty)
+        // Letters in the body where the country has them; XI's GD form.
+        #expect(try scan("ESA13585625 ES X1234567L XIGD123", "eu_vat").map(\.detail) == ["ES", "ES", "XI, format only"])
+        // SSN separators must agree.
+        #expect(try scan("123-45 6789", "us_ssn").isEmpty)
     }
 }
 
