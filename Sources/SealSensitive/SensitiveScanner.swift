@@ -10,34 +10,28 @@ import SealPattern
 /// database could not be compiled).
 public struct SensitiveScanner: Sendable {
     public let detectors: [SensitiveDetector]
-    /// Every detector's candidate expressions, then its keywords; ids local to the scanner.
+    /// Every detector's candidate expressions; ids local to the scanner. Supporting keywords
+    /// are not among them: they are looked for around validated matches (``KeywordSet``).
     public let expressions: [PatternExpression]
-    /// Per detector: its candidate ids and keyword ids.
-    let layout: [(candidates: Range<Int>, keywords: Range<Int>)]
-    /// The byte length of each keyword expression, by id (0 for candidates).
-    let keywordLength: [Int]
+    /// Per detector: its candidate ids.
+    let layout: [Range<Int>]
+    /// Per detector: its keywords, compiled (nil: none).
+    let keywordSets: [KeywordSet?]
 
     public init(detectors: [SensitiveDetector]) {
         self.detectors = detectors
         var exprs: [PatternExpression] = []
-        var layout: [(Range<Int>, Range<Int>)] = []
-        var lengths: [Int] = []
+        var layout: [Range<Int>] = []
         for d in detectors {
             let c0 = exprs.count
             for (p, f) in d.candidateExpressions() {
                 exprs.append(PatternExpression(p, id: UInt32(exprs.count), flags: f))
-                lengths.append(0)
             }
-            let k0 = exprs.count
-            for k in Set(d.keywords).sorted() where !k.isEmpty {
-                exprs.append(SensitiveDetector.keywordExpression(k, id: UInt32(exprs.count)))
-                lengths.append(k.utf8.count)
-            }
-            layout.append((c0..<k0, k0..<exprs.count))
+            layout.append(c0..<exprs.count)
         }
         self.expressions = exprs
         self.layout = layout
-        self.keywordLength = lengths
+        self.keywordSets = detectors.map { KeywordSet.of($0.keywords) }
     }
 
     /// The expressions compiled alone (block mode).
@@ -57,31 +51,17 @@ public struct SensitiveScanner: Sendable {
     }
 
     /// Validates the candidates among `matches` (this scanner's ids, in order of end offset)
-    /// in `text` and rates them by the keywords among `matches`: the findings of each
+    /// in `text` and rates them by the keywords near them: the findings of each
     /// detector, in detector order, each once per place in the text.
     public func findings(in text: UnsafeRawBufferPointer, matches: [PatternMatch]) -> [[SensitiveFinding]] {
         let t = text.bindMemory(to: UInt8.self)
         var out: [[SensitiveFinding]] = Array(repeating: [], count: detectors.count)
         // Which detector owns each id.
         var owner = [Int](repeating: 0, count: expressions.count)
-        for (i, l) in layout.enumerated() {
-            for id in l.candidates { owner[id] = i }
-            for id in l.keywords { owner[id] = i }
-        }
+        for (i, l) in layout.enumerated() { for id in l { owner[id] = i } }
         var candidates: [[PatternMatch]] = Array(repeating: [], count: detectors.count)
-        var keywords: [[Range<Int>]] = Array(repeating: [], count: detectors.count)
-        for m in matches {
-            let id = Int(m.id)
-            guard id < owner.count else { continue }
-            let d = owner[id]
-            if layout[d].keywords.contains(id) {
-                keywords[d].append(max(0, m.to - keywordLength[id])..<m.to)
-            } else {
-                candidates[d].append(m)
-            }
-        }
+        for m in matches where Int(m.id) < owner.count { candidates[owner[Int(m.id)]].append(m) }
         for (d, detector) in detectors.enumerated() where !candidates[d].isEmpty {
-            let kws = keywords[d].sorted { $0.lowerBound < $1.lowerBound }
             var found: [(range: Range<Int>, value: [UInt8], base: Confidence, detail: String?)] = []
             var seenStarts = Set<Int>()
             var coveredUpTo = -1  // end of the last digit run read (card ends come in order)
@@ -117,27 +97,12 @@ public struct SensitiveScanner: Sendable {
                 }
             }
             out[d] = found.map { f in
-                let near = Self.keywordNear(f.range, kws, distance: detector.distance)
+                let near = keywordSets[d]?.near(f.range, in: t, distance: detector.distance) ?? false
                 return SensitiveFinding(type: detector.name, value: f.value, range: f.range,
                                         confidence: near ? f.base.raised : f.base, detail: f.detail)
             }
         }
         return out
-    }
-
-    /// Whether a keyword lies within `distance` bytes of `range` (keywords sorted by start).
-    static func keywordNear(_ range: Range<Int>, _ kws: [Range<Int>], distance: Int) -> Bool {
-        guard !kws.isEmpty else { return false }
-        let lo = range.lowerBound - distance, hi = range.upperBound + distance
-        // First keyword starting at or after lo - 256 (keywords are short), then look on.
-        var a = 0, b = kws.count
-        while a < b { let m = (a + b) / 2; if kws[m].lowerBound < lo - 256 { a = m + 1 } else { b = m } }
-        var i = a
-        while i < kws.count && kws[i].lowerBound <= hi {
-            if kws[i].upperBound >= lo && !kws[i].overlaps(range) { return true }
-            i += 1
-        }
-        return false
     }
 
     // MARK: Validators on the text
