@@ -30,7 +30,8 @@ public struct CardIssuer: Sendable, Hashable {
     /// Whether `digits` (values 0...9) start with one of this issuer's prefixes.
     func holdsPrefix(_ digits: ArraySlice<UInt8>) -> Bool {
         for (lo, hi) in ranges {
-            let width = String(lo).count
+            var width = 1, v = lo
+            while v >= 10 { v /= 10; width += 1 }
             guard digits.count >= width else { continue }
             var p: UInt32 = 0
             for d in digits.prefix(width) { p = p * 10 + UInt32(d) }

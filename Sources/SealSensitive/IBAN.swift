@@ -17,6 +17,22 @@ public enum IBAN {
         "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20, "YE": 30,
     ]
 
+    /// The lengths by country letters (index (a - 65) * 26 + (b - 65)), 0 for no country.
+    static let lengthTable: [Int] = {
+        var t = [Int](repeating: 0, count: 26 * 26)
+        for (c, n) in lengths {
+            let u = Array(c.utf8)
+            t[Int(u[0] - 65) * 26 + Int(u[1] - 65)] = n
+        }
+        return t
+    }()
+
+    /// The IBAN length of the country with letters `a`, `b` (ASCII), 0 when none.
+    @inline(__always) static func length(_ a: UInt8, _ b: UInt8) -> Int {
+        guard a >= 65, a <= 90, b >= 65, b <= 90 else { return 0 }
+        return lengthTable[Int(a - 65) * 26 + Int(b - 65)]
+    }
+
     /// The longest IBAN of the registry (the candidate pattern's bound).
     public static let maxLength = 34
 

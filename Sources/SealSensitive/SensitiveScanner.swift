@@ -72,16 +72,17 @@ public struct SensitiveScanner: Sendable {
                     for c in Self.cards(t, end: m.to, seen: &seenStarts, runEnd: &coveredUpTo) { found.append((c.range, c.digits, .medium, c.issuer)) }
                 case .iban:
                     let start = m.to - 4
-                    guard seenStarts.insert(start).inserted, let (r, v) = Self.iban(t, start: start) else { continue }
+                    if start > 0 && Self.isWord(t[start - 1]) { continue }
+                    guard IBAN.length(t[start], t[start + 1]) > 0, let (r, v) = Self.iban(t, start: start),
+                          seenStarts.insert(start).inserted else { continue }
                     found.append((r, v, .medium, String(decoding: v[0..<2], as: UTF8.self)))
                 case .usSSN:
                     let start = m.to - 11
-                    guard start >= 0, seenStarts.insert(start).inserted else { continue }
-                    if start > 0 && t[start - 1] == UInt8(ascii: "-") { continue }
-                    if t[start + 3] != t[start + 6] { continue }  // 123-45 6789: mixed separators
-                    if m.to < t.count && t[m.to] == UInt8(ascii: "-") { continue }
+                    guard start >= 0, t[start + 3] == t[start + 6] else { continue }  // 123-45 6789: mixed separators
+                    if start > 0 && (t[start - 1] == UInt8(ascii: "-") || Self.isWord(t[start - 1])) { continue }
+                    if m.to < t.count && (t[m.to] == UInt8(ascii: "-") || Self.isWord(t[m.to])) { continue }
                     let digits = t[start..<m.to].filter { $0 >= 48 && $0 <= 57 }.map { $0 - 48 }
-                    guard SSN.isValid(digits) else { continue }
+                    guard SSN.isValid(digits), seenStarts.insert(start).inserted else { continue }
                     found.append((start..<m.to, digits.map { $0 + 48 }, .low, nil))
                 case .euVAT:
                     guard let (r, country, body) = VAT.number(t, triggerEnd: m.to), seenStarts.insert(r.lowerBound).inserted else { continue }
@@ -108,6 +109,7 @@ public struct SensitiveScanner: Sendable {
     // MARK: Validators on the text
 
     @inline(__always) static func isDigit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
+    @inline(__always) static func isWord(_ c: UInt8) -> Bool { isAlnum(c) || c == 95 }
     @inline(__always) static func isAlnum(_ c: UInt8) -> Bool {
         isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
     }
@@ -167,7 +169,8 @@ public struct SensitiveScanner: Sendable {
     /// or digit; nil when it is none.
     static func iban(_ t: UnsafeBufferPointer<UInt8>, start: Int) -> (Range<Int>, [UInt8])? {
         guard start >= 0, start + 4 <= t.count else { return nil }
-        guard let n = IBAN.lengths[String(decoding: t[start..<start + 2], as: UTF8.self)] else { return nil }
+        let n = IBAN.length(t[start], t[start + 1])
+        guard n > 0 else { return nil }
         var chars: [UInt8] = []
         var i = start
         while i < t.count && chars.count < n {

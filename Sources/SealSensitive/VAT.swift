@@ -48,13 +48,23 @@ public enum VAT {
         }
     }
 
-    /// The one candidate expression of all countries: a country prefix at the start of a
-    /// word, an optional space and the first character of a number (found by its end; the
+    /// Country indices by prefix letters (index (a - 65) * 26 + (b - 65)), -1 for none.
+    static let countryTable: [Int] = {
+        var t = [Int](repeating: -1, count: 26 * 26)
+        for (i, c) in countries.enumerated() {
+            let u = Array(c.prefix.utf8)
+            t[Int(u[0] - 65) * 26 + Int(u[1] - 65)] = i
+        }
+        return t
+    }()
+
+    /// The one candidate expression of all countries: a country prefix (that it starts a
+    /// word is checked in Swift), an optional space and the first character of a number (found by its end; the
     /// number itself is read and checked against the country's shapes in Swift). One
     /// literal-led expression instead of one per country keeps the scan fast.
     public static let trigger: String = {
         let digitFirst = countries.map(\.prefix).joined(separator: "|")
-        return "\\b(?:(?:\(digitFirst)) ?[0-9]|AT ?U|ES ?[A-Z]|FR ?[A-HJ-NP-Z]|XI ?(?:GD|HA))"
+        return "(?:(?:\(digitFirst)) ?[0-9]|AT ?U|ES ?[A-Z]|FR ?[A-HJ-NP-Z]|XI ?(?:GD|HA))"
     }()
 
     /// The number at a trigger match ending at `end` in `t`: its range (prefix included),
@@ -70,8 +80,11 @@ public enum VAT {
                 guard prefixStart >= 0 else { continue }
                 if spaced && t[bodyStart - 1] != 32 { continue }
                 if prefixStart > 0 && isWord(t[prefixStart - 1]) { continue }
-                let prefix = String(decoding: t[prefixStart..<(prefixStart + 2)], as: UTF8.self)
-                guard let country = countries.first(where: { $0.prefix == prefix }) else { continue }
+                let a = t[prefixStart], b = t[prefixStart + 1]
+                guard a >= 65, a <= 90, b >= 65, b <= 90 else { continue }
+                let ci = countryTable[Int(a - 65) * 26 + Int(b - 65)]
+                guard ci >= 0 else { continue }
+                let country = countries[ci]
                 var e = bodyStart
                 while e < t.count, (t[e] >= 48 && t[e] <= 57) || (t[e] >= 65 && t[e] <= 90) || t[e] == 43 || t[e] == 42 { e += 1 }
                 if e < t.count && isWord(t[e]) { continue }
