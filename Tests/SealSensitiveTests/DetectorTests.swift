@@ -197,3 +197,15 @@ func digits(_ s: String) -> [UInt8] { s.utf8.filter { $0 >= 48 && $0 <= 57 }.map
         #expect(f.allSatisfy { $0.first?.confidence == .high || $0.first?.type == "us_ssn" })
     }
 }
+
+@Suite struct BoundaryTests {
+    /// The candidate expressions have no word boundary before their classes (speed); the
+    /// boundaries are checked on the text.
+    @Test func candidatesGluedToWordsDoNotCount() throws {
+        #expect(try scan("x123-45-6789 123-45-6789x 123-45-67890 9123-45-6789", "us_ssn").isEmpty)
+        #expect(try scan("XDE89370400440532013000 _DE89370400440532013000", "iban").isEmpty)
+        #expect(try scan("(DE89370400440532013000)", "iban").count == 1)
+        #expect(try scan("VAT:DE136695976.", "eu_vat").count == 1)
+        #expect(try scan("ADE136695976 DE136695976_", "eu_vat").isEmpty)
+    }
+}
