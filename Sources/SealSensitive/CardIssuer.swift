@@ -27,6 +27,29 @@ public struct CardIssuer: Sendable, Hashable {
         CardIssuer(name: "UnionPay", ranges: [(62, 62), (81, 81)], lengths: 16...19, only: nil),
     ]
 
+    /// The first digits of every issuer's ranges (2: Mastercard 2-series and Mir, 3, 4, 5, 6, 8).
+    static let firstDigits: Set<UInt8> = [2, 3, 4, 5, 6, 8]
+
+    /// Whether some issuer's range starts with these two digits (a quick test before Luhn).
+    static let twoDigitPrefixes: [Bool] = {
+        var t = [Bool](repeating: false, count: 100)
+        for p in 0..<100 {
+            let d: [UInt8] = [UInt8(p / 10), UInt8(p % 10)]
+            t[p] = all.contains { i in
+                i.ranges.contains { (lo, hi) in
+                    var w = 1, v = lo
+                    while v >= 10 { v /= 10; w += 1 }
+                    if w == 1 { return UInt32(d[0]) >= lo && UInt32(d[0]) <= hi }
+                    var scale: UInt32 = 1
+                    for _ in 0..<(w - 2) { scale *= 10 }
+                    let p2 = UInt32(p)
+                    return p2 >= lo / scale && p2 <= hi / scale
+                }
+            }
+        }
+        return t
+    }()
+
     /// Whether `digits` (values 0...9) start with one of this issuer's prefixes.
     func holdsPrefix(_ digits: ArraySlice<UInt8>) -> Bool {
         for (lo, hi) in ranges {
@@ -43,7 +66,9 @@ public struct CardIssuer: Sendable, Hashable {
     /// The issuer of a card number of these digits, when the prefix and length fit one and
     /// the Luhn check passes; nil otherwise.
     public static func issuer(of digits: ArraySlice<UInt8>) -> CardIssuer? {
-        guard (12...19).contains(digits.count), Luhn.isValid(digits) else { return nil }
+        guard (12...19).contains(digits.count),
+              twoDigitPrefixes[Int(digits[digits.startIndex]) * 10 + Int(digits[digits.startIndex + 1])],
+              Luhn.isValid(digits) else { return nil }
         for i in all where i.holdsPrefix(digits) {
             // The most specific range decides: a Discover co-branded range is not UnionPay.
             guard i.lengths.contains(digits.count), i.only.map({ $0.contains(digits.count) }) ?? true else { return nil }

@@ -137,25 +137,33 @@ public struct SensitiveScanner: Sendable {
         guard seen.insert(s).inserted else { return [] }
         if s > 0 && isAlnum(t[s - 1]) { return [] }
         if e < t.count && isAlnum(t[e]) { return [] }
+        // Fewer than 12 digits: no card (most runs: dates, phone numbers).
+        var count = 0
+        for i in s..<e where isDigit(t[i]) { count += 1 }
+        if count < 12 { return [] }
         // Groups: (start, end) of each digit group.
         var groups: [Range<Int>] = []
         var g = s
         for i in s..<e where !isDigit(t[i]) { groups.append(g..<i); g = i + 1 }
         groups.append(g..<e)
         var out: [(Range<Int>, [UInt8], String)] = []
+        var digits: [UInt8] = []
+        digits.reserveCapacity(40)
         var i = 0
         while i < groups.count {
-            var digits: [UInt8] = []
-            var best: (Int, [UInt8], String)? = nil
+            // Only a group that starts with an issuer's first digit can start a card.
+            guard CardIssuer.firstDigits.contains(t[groups[i].lowerBound] - 48) else { i += 1; continue }
+            digits.removeAll(keepingCapacity: true)
+            var best: (Int, Int, String)? = nil  // last group, digit count, issuer
             var j = i
             while j < groups.count {
-                digits += t[groups[j]].map { $0 - 48 }
+                for k in groups[j] { digits.append(t[k] - 48) }
                 if digits.count > 19 { break }
-                if digits.count >= 12, let issuer = CardIssuer.issuer(of: digits[...]) { best = (j, digits, issuer.name) }
+                if digits.count >= 12, let issuer = CardIssuer.issuer(of: digits[...]) { best = (j, digits.count, issuer.name) }
                 j += 1
             }
-            if let (j, d, name) = best {
-                out.append((groups[i].lowerBound..<groups[j].upperBound, d.map { $0 + 48 }, name))
+            if let (j, n, name) = best {
+                out.append((groups[i].lowerBound..<groups[j].upperBound, digits[0..<n].map { $0 + 48 }, name))
                 i = j + 1
             } else {
                 i += 1

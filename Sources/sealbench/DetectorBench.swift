@@ -69,6 +69,16 @@ func runDetectorBench(textMB: Int) {
         }
         return
     }
+    if ProcessInfo.processInfo.environment["SEALBENCH_EACH_DETECTOR"] != nil {
+        for d in detectors {
+            let one = SensitiveScanner(detectors: [d])
+            guard let odb = try? one.compile() else { continue }
+            var n = 0
+            let tf = pass { b in n += one.scan(b, database: odb, scratch: scratch)[0].count }
+            let ts = pass { b in odb.scanMatches(b, scratch: scratch) { _ in true } }
+            print(String(format: "detector %@ gbps=%.2f scan_only_gbps=%.2f findings=%d", d.name, gb / tf, gb / ts, n))
+        }
+    }
     if ProcessInfo.processInfo.environment["SEALBENCH_EACH_EXPRESSION"] != nil {
         // Each expression alone (Hyperscan pass only): where the time goes.
         for e in scanner.expressions {
