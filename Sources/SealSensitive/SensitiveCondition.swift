@@ -76,7 +76,7 @@ public struct SensitiveCondition: TextScanCondition, ExplainingCondition {
             if SensitiveDetector.builtinNames.contains(e.type) || custom[e.type] != nil { return nil }
             let known = SensitiveDetector.builtinNames + custom.keys.sorted()
             let near = PolicyReader.closest(to: e.type, in: known).map { " (did you mean '\($0)'?)" } ?? ""
-            return "sensitive: unknown type '\(e.type)'\(near); built-in types are \(SensitiveDetector.builtinNames.joined(separator: ", ")), others are defined under sensitive_types:"
+            return "unknown type '\(e.type)'\(near); built-in types are \(SensitiveDetector.builtinNames.joined(separator: ", ")), others are defined under sensitive_types:"
         }
     }
 
