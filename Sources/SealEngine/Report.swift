@@ -63,6 +63,9 @@ public struct Report: Codable, Sendable {
     public var marker_verified: Bool = false
     /// Recipients answered 452 4.5.3 at RCPT (`submission.rcpt_deferral`).
     public var deferred_recipients: [String] = []
+    /// Why conditions of matched rules held, as `rule: explanation`, from conditions that
+    /// explain themselves (``ExplainingCondition``; matched text redacted).
+    public var reasons: [String] = []
 }
 
 extension Session {
@@ -97,6 +100,11 @@ extension Session {
         report.notices = noticesSent.map { Report.Notice(to: $0.to, subject: $0.subject, sender: $0.sender, queue_id: $0.queueID) }
         report.marker_verified = markerVerified
         report.deferred_recipients = deferredRecipients
+        for rule in engine.policy.rules where o.matchedRules.contains(rule.name) {
+            for case let c as any ExplainingCondition in rule.conditions {
+                report.reasons.append(rule.name + ": " + c.explain(in: m))
+            }
+        }
         return report
     }
 
@@ -125,6 +133,7 @@ extension Report {
         out += "Unscannable: " + (unscannable.isEmpty ? "none" : unscannable.joined(separator: ", ")) + "\n"
         if !limits_exceeded.isEmpty { out += "Limits exceeded: " + limits_exceeded.joined(separator: ", ") + "\n" }
         out += "Rules matched: " + (rules.isEmpty ? "none" : rules.joined(separator: ", ")) + "\n"
+        for r in reasons { out += "  because \(r)\n" }
         if !actions.isEmpty { out += "Actions: " + actions.joined(separator: "; ") + "\n" }
         var v = "Verdict: \(verdict.action)"
         if let reply = verdict.reply { v += " (\(reply))" }

@@ -168,6 +168,14 @@ func rule(_ condition: String, extra: String = "") -> String {
         for raw in ["4111 1111", "41111111", "5555", "35301113"] where text.contains(raw) {
             Issue.record("unredacted digits \(raw) in \(text)")
         }
+        // The report (sealctl scan, text and JSON) carries the same, redacted.
+        let report = try #require(s.report)
+        #expect(report.reasons == ["sensitive: " + text])
+        let shown = report.text + s.jsonReport()
+        #expect(shown.contains("because sensitive: credit_card: 3 of at least 3"), "\(report.text)")
+        for raw in ["4111 1111", "41111111", "5555", "35301113"] where shown.contains(raw) {
+            Issue.record("unredacted digits \(raw) in the report")
+        }
     }
 }
 
