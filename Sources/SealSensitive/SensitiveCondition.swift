@@ -12,7 +12,8 @@ import SealPolicy
 ///         - {type: iban, min_count: 2}
 ///         - {type: employee_id, keywords: [staff], distance: 50}
 ///
-/// `min_count` (default 1) distinct values at `confidence` (default medium) or above, in
+/// `min_count` (default 1) distinct values at `confidence` or above (default: medium for
+/// the built-in types, a custom type's own `confidence`), in
 /// all text parts together. `keywords` replaces the type's supporting keywords, `distance`
 /// their proximity (characters). The candidates are found by the engine's one scan of the
 /// message's text (a ``TextScanCondition``: every detector and body condition of the
@@ -24,7 +25,8 @@ public struct SensitiveCondition: TextScanCondition, ExplainingCondition {
     public struct Entry: Sendable {
         public var type: String
         public var minCount: Int
-        public var confidence: Confidence
+        /// nil: the default (see ``level(_:_:)``).
+        public var confidence: Confidence?
         public var keywords: [String]?
         public var distance: Int?
     }
@@ -48,14 +50,14 @@ public struct SensitiveCondition: TextScanCondition, ExplainingCondition {
 
     static func entry(_ node: PolicyNode, _ what: String, _ r: PolicyReader) -> Entry? {
         // The shorthand `sensitive: credit_card`.
-        if let name = PolicyReader.scalarText(node) { return Entry(type: name, minCount: 1, confidence: .medium) }
+        if let name = PolicyReader.scalarText(node) { return Entry(type: name, minCount: 1, confidence: nil) }
         guard let f = r.fields(node, in: what, allowed: ["type", "min_count", "confidence", "keywords", "distance"]) else { return nil }
         guard let tn = f["type"] else {
             if !f.rejected { r.fail(node, "\(what): needs 'type' (\(SensitiveDetector.builtinNames.joined(separator: ", ")) or a name from sensitive_types)") }
             return nil
         }
         guard let type = r.text(tn, "\(what).type") else { return nil }
-        var e = Entry(type: type, minCount: 1, confidence: .medium)
+        var e = Entry(type: type, minCount: 1, confidence: nil)
         if let n = f["min_count"] {
             guard let c = r.integer(n, "\(what).min_count", min: 1) else { return nil }
             if c > TextScan.maxMatchesPerSlot { r.fail(n, "\(what).min_count: at most \(TextScan.maxMatchesPerSlot)"); return nil }
@@ -125,14 +127,22 @@ public struct SensitiveCondition: TextScanCondition, ExplainingCondition {
         return out
     }
 
-    /// The distinct values of entry `i`'s type at its confidence or above.
-    func qualifying(_ findings: [SensitiveFinding], _ e: Entry) -> Set<[UInt8]> {
-        Set(findings.filter { $0.confidence >= e.confidence }.map(\.value))
+    /// The confidence an entry asks for: its own, or medium for a built-in type and the
+    /// type's own base level for a custom one (so `sensitive: employee_id` counts its matches).
+    func level(_ e: Entry, _ settings: PolicySettings) -> Confidence {
+        if let c = e.confidence { return c }
+        return settings.features[SensitiveTypes.self]?.types[e.type]?.baseConfidence ?? .medium
+    }
+
+    /// The distinct values of entry `e`'s type at its level or above.
+    func qualifying(_ findings: [SensitiveFinding], _ e: Entry, _ settings: PolicySettings) -> Set<[UInt8]> {
+        let l = level(e, settings)
+        return Set(findings.filter { $0.confidence >= l }.map(\.value))
     }
 
     public func holds(in message: MessageFacts, recipients: [String]) -> Bool {
         let all = findings(in: message)
-        return entries.indices.contains { qualifying(all[$0], entries[$0]).count >= entries[$0].minCount }
+        return entries.indices.contains { qualifying(all[$0], entries[$0], message.settings).count >= entries[$0].minCount }
     }
 
     /// Why the condition holds or not, matches redacted (`credit_card: 3 of at least 3 at
@@ -141,13 +151,14 @@ public struct SensitiveCondition: TextScanCondition, ExplainingCondition {
         let all = findings(in: message)
         return entries.indices.map { i in
             let e = entries[i]
-            let q = all[i].filter { $0.confidence >= e.confidence }
+            let l = level(e, message.settings)
+            let q = all[i].filter { $0.confidence >= l }
             var seen = Set<[UInt8]>()
             let shown = q.filter { seen.insert($0.value).inserted }
             let list = shown.prefix(5).map { $0.redacted + ($0.detail.map { " (\($0))" } ?? "") }.joined(separator: ", ")
-            return "\(e.type): \(shown.count) of at least \(e.minCount) at \(e.confidence)"
+            return "\(e.type): \(shown.count) of at least \(e.minCount) at \(l)"
                 + (list.isEmpty ? "" : ": " + list) + (shown.count > 5 ? ", ..." : "")
-                + (all[i].count > q.count ? " (\(all[i].count - q.count) more below \(e.confidence))" : "")
+                + (all[i].count > q.count ? " (\(all[i].count - q.count) more below \(l))" : "")
         }.joined(separator: "; ")
     }
 }

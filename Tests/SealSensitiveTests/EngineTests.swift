@@ -131,6 +131,12 @@ func rule(_ condition: String, extra: String = "") -> String {
         #expect(try run(rule("[{type: us_ssn}, {type: employee_id, confidence: high}]", extra: types), msg).1 == .reject)
         #expect(try run(rule("[{type: us_ssn}, {type: employee_id, confidence: high, distance: 1}]", extra: types), msg).1 != .reject)
         #expect(try run(rule("employee_id", extra: types), msg).1 == .reject)
+        // Without a keyword nearby a match has the type's own level (low by default), and
+        // a condition that names no level counts it.
+        let plainType = "sensitive_types:\n  badge:\n    pattern: 'BDG-[0-9]{4}'\n"
+        let badge = "Subject: x\r\n\r\nBDG-1234\r\n"
+        #expect(try run(rule("badge", extra: plainType), badge).1 == .reject)
+        #expect(try run(rule("{type: badge, confidence: medium}", extra: plainType), badge).1 != .reject)
     }
 
     @Test func sharesTheScanWithBodyConditions() throws {
