@@ -18,6 +18,8 @@ import PackageDescription
 //                   composition root that registers feature modules' actions and conditions
 //   SealConnect     TLS connectors (connectors: section, inbound refusal at MAIL, TLS and
 //                   connector conditions, the Postfix smtp_tls_policy_maps table)
+//   SealSensitive   sensitive-information detectors (cards, IBAN, SSN, VAT, custom) and the
+//                   `sensitive:` condition, on the engine's one text scan (TextScanCondition)
 //   SealCtl         sealctl's commands (check-config, scan), in the library
 //
 // The C programs are hosts of libsealmilter.so, built against include/sealmilter.h
@@ -52,15 +54,17 @@ let package = Package(
         .target(name: "SealCrypto", dependencies: ["COpenSSL"]),
         .target(name: "SealSubmit"),
         .target(name: "SealEngine", dependencies: ["SealMIME", "SealDetect", "SealPolicy", "SealPattern", "SealMetrics", "SealCrypto", "SealSubmit"], swiftSettings: hotPath),
-        .target(name: "SealmilterCAPI", dependencies: ["SealEngine", "SealCtl", "SealConnect"]),
+        .target(name: "SealmilterCAPI", dependencies: ["SealEngine", "SealCtl", "SealConnect", "SealSensitive"]),
         // TLS connectors: the connectors: section, inbound enforcement, TLS conditions, the Postfix table.
         .target(name: "SealConnect", dependencies: ["SealEngine", "SealPolicy"]),
+        // Sensitive-information detection (`sensitive:` condition, `sensitive_types:` section).
+        .target(name: "SealSensitive", dependencies: ["SealEngine", "SealPolicy", "SealPattern"], swiftSettings: hotPath),
         // sealctl's commands; they live in libsealmilter, and the sealctl program
         // (Sources/sealctl/main.c) is a C host of the library like the daemon.
         .target(name: "SealCtl", dependencies: [
             "SealEngine", "SealConnect", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "sealbench", dependencies: ["SealEngine", "SealMIME", "SealPolicy", "SealPattern"]),
+        .executableTarget(name: "sealbench", dependencies: ["SealEngine", "SealMIME", "SealPolicy", "SealPattern", "SealSensitive"]),
         // Shared by the test targets: the seeded random generator.
         .target(name: "SealTestSupport", path: "Tests/SealTestSupport"),
         .testTarget(name: "SealMIMETests", dependencies: ["SealMIME", "SealTestSupport"]),
@@ -69,6 +73,7 @@ let package = Package(
         .testTarget(name: "SealPatternTests", dependencies: ["SealPattern", "SealTestSupport"]),
         .testTarget(name: "SealPolicyTests", dependencies: ["SealPolicy", "SealPattern", "SealEngine", "SealTestSupport"]),
         .testTarget(name: "SealConnectTests", dependencies: ["SealConnect", "SealEngine", "SealPolicy"]),
+        .testTarget(name: "SealSensitiveTests", dependencies: ["SealSensitive", "SealEngine", "SealPolicy", "SealPattern", "SealTestSupport"]),
         .testTarget(name: "SealEngineTests", dependencies: ["SealEngine", "SealMetrics", "SealTestSupport", "SealCrypto", "SealSubmit"]),
     ]
 )

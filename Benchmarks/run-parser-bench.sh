@@ -14,7 +14,10 @@
 #   TOOLS="..."         subset, names as in the table; the pattern benchmark's tools are
 #                       sealbench-policy-1000-patterns and sealbench-policy-1000-rules (the
 #                       policy mode with Benchmarks/make_policies.py's policies; compare them
-#                       with sealbench-policy, the one-keyword policy; not in the default set)
+#                       with sealbench-policy, the one-keyword policy; not in the default set);
+#                       sealbench-policy-sensitive-50 is the 50-rule policy with every sensitive
+#                       detector on (TOOLS="sealbench-policy sealbench-policy-sensitive-50"), and
+#                       sealbench-detectors the detectors on text alone (DETECTOR_TEXT_MB=256)
 # Output: a markdown table on stdout, also saved with the raw per-run log under
 # Benchmarks/.build/results/<UTC timestamp>/.  Exit status 1 if any run failed.
 set -euo pipefail
@@ -109,6 +112,7 @@ tool_cmd() {
         sealbench-decode-all) CMD=("$SEALBENCH" --mode decode-all --iterations "$ITERATIONS") ;;
         sealbench-policy-1000-patterns) CMD=("$SEALBENCH" --mode policy --iterations "$ITERATIONS" --policy "$POLICIES/body-1000-patterns.yaml") ;;
         sealbench-policy-1000-rules) CMD=("$SEALBENCH" --mode policy --iterations "$ITERATIONS" --policy "$POLICIES/body-1000-rules.yaml") ;;
+        sealbench-policy-sensitive-50) CMD=("$SEALBENCH" --mode policy --iterations "$ITERATIONS" --policy "$POLICIES/sensitive-50-rules.yaml") ;;
         *) log "unknown tool $1"; exit 2 ;;
     esac
 }
@@ -120,7 +124,7 @@ result_pattern() {
         gmime-parse-only) echo '^gmime_parse mode=parse-only ' ;;
         fast_mail_parser) echo '^fast_mail_parser ' ;;
         py_email) echo '^py_email ' ;;
-        sealbench-policy|sealbench-policy-1000-*) echo '^sealbench mode=policy ' ;;
+        sealbench-policy|sealbench-policy-1000-*|sealbench-policy-sensitive-*) echo '^sealbench mode=policy ' ;;
         sealbench-decode-all) echo '^sealbench mode=decode-all ' ;;
     esac
 }

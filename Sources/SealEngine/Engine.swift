@@ -16,6 +16,9 @@ public final class Engine: Sendable {
     /// message (nil: no body condition, or the set could not be compiled, in which
     /// case each condition scans on its own, with the same result).
     let bodySet: TextMatcherSet?
+    /// The one scan of each message's text for the body conditions and every
+    /// ``TextScanCondition`` (nil: the policy has no such condition).
+    let textScan: TextScan?
     /// Whether some rule makes per-recipient versions (`for_each_recipient`).
     let hasVersionRules: Bool
     /// The submission path and marker key (`submission:`), when the policy has one.
@@ -66,6 +69,7 @@ public final class Engine: Sendable {
             // and then each condition scans alone (same result, slower).
             do { set = try TextMatcherSet(matchers, modes: .block) } catch { assignSlots(false) }
         }
+        self.textScan = TextScan.assign(&p, bodyMatchers: set == nil ? [] : matchers)
         self.policy = p
         self.bodySet = set
         self.readsText = p.rules.contains { $0.isEvaluated && $0.readsText }

@@ -66,6 +66,10 @@ public struct Report: Codable, Sendable {
     public var marker_verified: Bool = false
     /// Recipients answered 452 4.5.3 at RCPT (`submission.rcpt_deferral`).
     public var deferred_recipients: [String] = []
+    /// Why the text-scanning conditions of matched rules (``TextScanCondition``: the
+    /// sensitive-information detectors) held, as `rule: explanation`, matched text
+    /// redacted (``Condition/explain(in:recipients:held:)``).
+    public var reasons: [String] = []
 }
 
 extension Session {
@@ -101,6 +105,11 @@ extension Session {
         report.marker_verified = markerVerified
         report.audited = o.audited
         report.deferred_recipients = deferredRecipients
+        for rule in engine.policy.rules where o.matchedRules.contains(rule.name) {
+            for c in rule.conditions where c is any TextScanCondition {
+                if let why = c.explain(in: m, recipients: m.recipients, held: true) { report.reasons.append(rule.name + ": " + why) }
+            }
+        }
         return report
     }
 
@@ -129,6 +138,7 @@ extension Report {
         out += "Unscannable: " + (unscannable.isEmpty ? "none" : unscannable.joined(separator: ", ")) + "\n"
         if !limits_exceeded.isEmpty { out += "Limits exceeded: " + limits_exceeded.joined(separator: ", ") + "\n" }
         out += "Rules matched: " + (rules.isEmpty ? "none" : rules.joined(separator: ", ")) + "\n"
+        for r in reasons { out += "  because \(r)\n" }
         if !actions.isEmpty { out += "Actions: " + actions.joined(separator: "; ") + "\n" }
         if !audited.isEmpty { out += "Audit (logged, not done): " + audited.joined(separator: "; ") + "\n" }
         var v = "Verdict: \(verdict.action)"

@@ -89,7 +89,7 @@ public final class Session {
     var message: Message?
     var replacement: (any BodySource)?
     /// The session's pattern scratch space (made on first use, kept for its messages).
-    private lazy var scratch: Scratch? = engine.bodySet?.makeScratch()
+    private lazy var scratch: Scratch? = engine.bodySet?.makeScratch() ?? (engine.textScan == nil ? nil : Scratch())
 
     public init(engine: Engine, decodeAll: Bool = false, dryRun: Bool = false, explain: Bool = false) {
         self.engine = engine
@@ -365,7 +365,8 @@ public final class Session {
         if explain { runner.trace = RuleTrace() }
         let facts = MessageFacts(sender: stripAngles(sender), settings: policy.settings, macros: macros,
                                  collectText: engine.readsText, decodeAll: decodeAll, budget: runner.budget,
-                                 bodySet: engine.bodySet, scratch: engine.bodySet == nil ? nil : scratch)
+                                 bodySet: engine.bodySet, scratch: engine.bodySet == nil && engine.textScan == nil ? nil : scratch,
+                                 textScan: engine.textScan)
         facts.keepsOriginalHeaders = engine.hasVersionRules
         let m = Message(facts: facts, runner: runner)
         message = m

@@ -1,6 +1,7 @@
 import SealEngine
 import SealCtl
 import SealConnect
+import SealSensitive
 
 /// The composition root: the actions and conditions this library's engines know.
 /// The engine's built-in ones, then each feature module's, one line per module
@@ -18,6 +19,8 @@ public enum Composition {
         registry.register(condition: TLSCertIssuerCondition.self)
         registry.register(condition: ClientNetworkCondition.self)
         registry.register(condition: RecipientForcedTLSCondition.self)
+        registry.register(condition: SensitiveCondition.self)
+        registry.register(feature: SensitiveTypes.self)
         return registry
     }()
 }

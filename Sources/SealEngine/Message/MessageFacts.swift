@@ -54,10 +54,15 @@ public final class MessageFacts: MIMEHandler {
     private var bodyHits: MatchSet? = nil
     /// The session's pattern scratch space (one scan at a time, reused across messages).
     public let scratch: Scratch?
+    /// The policy's shared text scan (body and ``TextScanCondition``s), and what it found.
+    let textScan: TextScan?
+    var textScanCache: TextScan.Result? = nil
 
     init(sender: String, settings: PolicySettings, macros: [String: String], collectText: Bool,
-         decodeAll: Bool, budget: CPUBudget, bodySet: TextMatcherSet? = nil, scratch: Scratch? = nil) {
+         decodeAll: Bool, budget: CPUBudget, bodySet: TextMatcherSet? = nil, scratch: Scratch? = nil,
+         textScan: TextScan? = nil) {
         self.sender = sender
+        self.textScan = textScan
         self.bodySet = bodySet
         self.scratch = scratch
         self.settings = settings
@@ -121,6 +126,8 @@ public final class MessageFacts: MIMEHandler {
     /// seen, with each part's own hits (``textMatches(part:)``).
     public func bodyMatches() -> MatchSet? {
         guard let bodySet else { return nil }
+        // One scan with the text detectors when the policy has any (TextScan.swift).
+        if let textScan, textScan.bodyCount > 0, let r = textScanResult() { return r.body }
         if let bodyHits { return bodyHits }
         var hits = MatchSet()
         let indices = textPartIndices
