@@ -16,7 +16,8 @@ import PackageDescription
 //   SealMetrics     process-wide Prometheus metrics (swift-prometheus)
 //   SealmilterCAPI  the C-exported interface declared in include/sealmilter.h, and the
 //                   composition root that registers feature modules' actions and conditions
-//   SealCtl         sealctl's commands (check-config, scan), in the library
+//   SealCtl         sealctl's commands (check-config, scan, cert), in the library
+//   SealSMIME       S/MIME: certificate store, sign/encrypt actions, inbound verify/decrypt
 //
 // The C programs are hosts of libsealmilter.so, built against include/sealmilter.h
 // by Sources/build-programs.sh after `swift build` (one copy of the engine):
@@ -50,11 +51,13 @@ let package = Package(
         .target(name: "SealCrypto", dependencies: ["COpenSSL"]),
         .target(name: "SealSubmit"),
         .target(name: "SealEngine", dependencies: ["SealMIME", "SealDetect", "SealPolicy", "SealPattern", "SealMetrics", "SealCrypto", "SealSubmit"], swiftSettings: hotPath),
-        .target(name: "SealmilterCAPI", dependencies: ["SealEngine", "SealCtl"]),
+        // S/MIME (issue 11): certificate store, outbound sign/encrypt, inbound verify/decrypt.
+        .target(name: "SealSMIME", dependencies: ["SealEngine", "SealPolicy", "SealCrypto", "SealMIME"]),
+        .target(name: "SealmilterCAPI", dependencies: ["SealEngine", "SealCtl", "SealSMIME"]),
         // sealctl's commands; they live in libsealmilter, and the sealctl program
         // (Sources/sealctl/main.c) is a C host of the library like the daemon.
         .target(name: "SealCtl", dependencies: [
-            "SealEngine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "SealEngine", "SealSMIME", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sealbench", dependencies: ["SealEngine", "SealMIME", "SealPolicy", "SealPattern"]),
         // Shared by the test targets: the seeded random generator.
@@ -64,6 +67,7 @@ let package = Package(
         .testTarget(name: "SealYAMLTests", dependencies: ["SealYAML"]),
         .testTarget(name: "SealPatternTests", dependencies: ["SealPattern", "SealTestSupport"]),
         .testTarget(name: "SealPolicyTests", dependencies: ["SealPolicy", "SealPattern", "SealEngine", "SealTestSupport"]),
+        .testTarget(name: "SealSMIMETests", dependencies: ["SealSMIME", "SealCrypto", "SealEngine", "SealPolicy", "SealTestSupport"]),
         .testTarget(name: "SealEngineTests", dependencies: ["SealEngine", "SealMetrics", "SealTestSupport", "SealCrypto", "SealSubmit"]),
     ]
 )
