@@ -32,8 +32,11 @@ public protocol SMIMEOutboundAction: Action {
 }
 
 extension SMIMEOutboundAction {
-    public var needs: Needs { .body }
-    public var modifications: Modifications { [.changeBody, .changeHeaders, .addHeaders] }
+    public var needs: Needs { options.fallbackAction.map { $0.needs.union(.body) } ?? .body }
+    /// Its own, and those of its fallback action (a quarantine must be negotiated with the MTA).
+    public var modifications: Modifications {
+        Modifications([.changeBody, .changeHeaders, .addHeaders]).union(options.fallbackAction?.modifications ?? [])
+    }
     public var bodyPhase: BodyPhase? { options.encrypt ? .encrypt : .sign }
     public var summary: String { Self.key + " (" + options.summary + ")" }
 

@@ -51,7 +51,7 @@ final class SMIMETransform: BodyTransform {
         for p in positions.reversed() { edits.append(HeaderEdit(operation: .delete, name: p.name, value: nil, index: p.index)) }
         if options.protectSubject {
             if counts["subject", default: 0] > 0 {
-                edits.append(HeaderEdit(operation: .change, name: "Subject", value: " " + options.outerSubject, index: 1))
+                edits.append(HeaderEdit(operation: .change, name: "Subject", value: options.outerSubject, index: 1))
             } else {
                 edits.append(HeaderEdit(operation: .add, name: "Subject", value: options.outerSubject, index: 0))
             }
