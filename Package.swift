@@ -33,6 +33,7 @@ let package = Package(
     products: [
         .library(name: "sealmilter", type: .dynamic, targets: ["SealmilterCAPI"]),
         .executable(name: "sealbench", targets: ["sealbench"]),
+        .executable(name: "smimebench", targets: ["smimebench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -60,6 +61,8 @@ let package = Package(
             "SealEngine", "SealSMIME", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sealbench", dependencies: ["SealEngine", "SealMIME", "SealPolicy", "SealPattern"]),
+        // S/MIME through the engine, for Benchmarks/smime (not a test).
+        .executableTarget(name: "smimebench", dependencies: ["SealEngine", "SealSMIME"]),
         // Shared by the test targets: the seeded random generator.
         .target(name: "SealTestSupport", path: "Tests/SealTestSupport"),
         .testTarget(name: "SealMIMETests", dependencies: ["SealMIME", "SealTestSupport"]),
