@@ -16,7 +16,8 @@ import PackageDescription
 //   SealMetrics     process-wide Prometheus metrics (swift-prometheus)
 //   SealmilterCAPI  the C-exported interface declared in include/sealmilter.h, and the
 //                   composition root that registers feature modules' actions and conditions
-//   SealCtl         sealctl's commands (check-config, scan), in the library
+//   SealCtl         sealctl's commands (check-config, scan, cert), in the library
+//   SealSMIME       S/MIME: certificate store, sign/encrypt actions, inbound verify/decrypt
 //
 // The C programs are hosts of libsealmilter.so, built against include/sealmilter.h
 // by Sources/build-programs.sh after `swift build` (one copy of the engine):
@@ -32,6 +33,7 @@ let package = Package(
     products: [
         .library(name: "sealmilter", type: .dynamic, targets: ["SealmilterCAPI"]),
         .executable(name: "sealbench", targets: ["sealbench"]),
+        .executable(name: "smimebench", targets: ["smimebench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -50,17 +52,19 @@ let package = Package(
         .target(name: "SealCrypto", dependencies: ["COpenSSL"]),
         .target(name: "SealSubmit"),
         .target(name: "SealEngine", dependencies: ["SealMIME", "SealDetect", "SealPolicy", "SealPattern", "SealMetrics", "SealCrypto", "SealSubmit"], swiftSettings: hotPath),
+        // S/MIME (issue 11): certificate store, outbound sign/encrypt, inbound verify/decrypt.
         // OpenLDAP's client library (libldap-dev) for S/MIME recipient look-ups.
         .systemLibrary(name: "CLDAP", pkgConfig: "ldap", providers: [.apt(["libldap-dev"])]),
-        // S/MIME: inbound verification, harvesting, decryption (an engine opener), LDAP directory.
-        .target(name: "SealSMIME", dependencies: ["SealEngine", "SealPolicy", "SealCrypto", "COpenSSL", "CLDAP"]),
+        .target(name: "SealSMIME", dependencies: ["SealEngine", "SealPolicy", "SealCrypto", "SealMIME", "COpenSSL", "CLDAP"]),
         .target(name: "SealmilterCAPI", dependencies: ["SealEngine", "SealCtl", "SealSMIME"]),
         // sealctl's commands; they live in libsealmilter, and the sealctl program
         // (Sources/sealctl/main.c) is a C host of the library like the daemon.
         .target(name: "SealCtl", dependencies: [
-            "SealEngine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "SealEngine", "SealSMIME", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sealbench", dependencies: ["SealEngine", "SealMIME", "SealPolicy", "SealPattern"]),
+        // S/MIME through the engine, for Benchmarks/smime (not a test).
+        .executableTarget(name: "smimebench", dependencies: ["SealEngine", "SealSMIME"]),
         // Shared by the test targets: the seeded random generator.
         .target(name: "SealTestSupport", path: "Tests/SealTestSupport"),
         .testTarget(name: "SealMIMETests", dependencies: ["SealMIME", "SealTestSupport"]),
@@ -68,7 +72,7 @@ let package = Package(
         .testTarget(name: "SealYAMLTests", dependencies: ["SealYAML"]),
         .testTarget(name: "SealPatternTests", dependencies: ["SealPattern", "SealTestSupport"]),
         .testTarget(name: "SealPolicyTests", dependencies: ["SealPolicy", "SealPattern", "SealEngine", "SealTestSupport"]),
-        .testTarget(name: "SealSMIMETests", dependencies: ["SealSMIME", "SealEngine", "SealPolicy", "SealCrypto"]),
+        .testTarget(name: "SealSMIMETests", dependencies: ["SealSMIME", "SealCrypto", "SealEngine", "SealPolicy", "SealTestSupport"]),
         .testTarget(name: "SealEngineTests", dependencies: ["SealEngine", "SealMetrics", "SealTestSupport", "SealCrypto", "SealSubmit"]),
     ]
 )

@@ -9,8 +9,7 @@ import SealSMIME
 public enum Composition {
     public static let registry: Registry = {
         var registry = Registry.builtin
-        registry.register(feature: SMIMEInboundSettings.self)
-        registry.register(opener: SMIMEOpener.self)
+        SMIMEModule.register(&registry)
         return registry
     }()
 }

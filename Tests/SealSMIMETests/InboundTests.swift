@@ -8,8 +8,7 @@ import Testing
 @Suite(.serialized) struct InboundTests {
     static let registry: Registry = {
         var r = Registry.builtin
-        r.register(feature: SMIMEInboundSettings.self)
-        r.register(opener: SMIMEOpener.self)
+        SMIMEModule.register(&r)
         return r
     }()
 
@@ -25,12 +24,14 @@ import Testing
             keys:
               bob-key: \(m)/bob.key
               carol-key: \(m)/carol.key
-            smime_inbound:
-              authserv_id: mx.example.org
-              trust: {ca_file: \(m)/ca.pem}
-              harvest_directory: \(harvest)
-              deliver: \(deliver)
-            \(keys ? "  decrypt:\n    - {key: bob-key, certificate: \(m)/bob.pem}\n    - {key: carol-key, certificate: \(m)/carol.pem}" : "")
+            smime:
+              store: \(harvest)
+              trust: {anchors: [\(m)/ca.pem]}
+            \(keys ? "  identities:\n    - {for: bob@example.org, key: bob-key, certificate: \(m)/bob.pem}" : "")
+              inbound:
+                authserv_id: mx.example.org
+                deliver: \(deliver)
+            \(keys ? "    decrypt:\n      - {key: carol-key, certificate: \(m)/carol.pem}" : "")
             rules:
               - name: keyword
                 when: {body: {contains: Kumquat}}
@@ -86,8 +87,9 @@ import Testing
         #expect(s.headerEdits.filter { $0.name == "Authentication-Results" && $0.operation == .delete }.map(\.index) == [1])
         #expect(s.headerEdits.contains { $0.name == "X-Keyword" })
         // Harvested: the signer's certificate, with its capabilities.
-        let files = try FileManager.default.contentsOfDirectory(atPath: Self.harvest)
+        let files = try FileManager.default.subpathsOfDirectory(atPath: Self.harvest)
         let pem = try #require(files.first { $0.hasSuffix(".pem") })
+        #expect(pem.hasPrefix("alice@partner.example/"), "\(files)")
         let subject = try must(["openssl", "x509", "-in", Self.harvest + "/" + pem, "-noout", "-ext", "subjectAltName"])
         #expect(subject.contains("alice@partner.example"))
         let caps = try String(contentsOfFile: Self.harvest + "/" + pem.replacingOccurrences(of: ".pem", with: ".caps"), encoding: .utf8)
@@ -103,10 +105,10 @@ import Testing
         let t = try run(Self.message(tampered))
         #expect(results(t).first?.contains("smime=fail") == true, "\(results(t))")
         // A self-signed signer does not chain: policy (signed, certificate not acceptable), not harvested.
-        let before = try FileManager.default.contentsOfDirectory(atPath: Self.harvest).count
+        let before = try FileManager.default.subpathsOfDirectory(atPath: Self.harvest).count
         let u = try run(Self.message(try Self.cms(["-sign", "-signer", "\(m)/mallory.pem", "-inkey", "\(m)/mallory.key"])))
         #expect(results(u).first?.contains("smime=policy") == true, "\(results(u))")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: Self.harvest).count == before)
+        #expect(try FileManager.default.subpathsOfDirectory(atPath: Self.harvest).count == before)
         // A garbled signature part: permerror, never a crash.
         var lines = signed.components(separatedBy: "\n")
         if let i = lines.firstIndex(where: { $0.hasPrefix("MII") }) { lines[i] = String(lines[i].reversed()) }
@@ -199,11 +201,16 @@ import Testing
         func err(_ yaml: String) -> String {
             do { _ = try Policy.parse(yaml: yaml, file: "t.yaml", registry: Self.registry); return "" } catch { return "\(error)" }
         }
-        #expect(err("smime_inbound:\n  decrypt:\n    - {key: nope, certificate: /x.pem}\n").contains("key 'nope' is not named in the 'keys:' section"))
-        #expect(err("smime_inbound:\n  deliver: both\n").contains("t.yaml:2"))
-        #expect(err("smime_inbound:\n  ldap: {uri: http://x, base: dc=x}\n").contains("expected ldap://"))
-        #expect(err("smime_inbound:\n  ldap: {uri: ldap://x, base: dc=x, filter: \"(mail=x)\"}\n").contains("one %s"))
-        #expect(err("smime_inbound:\n  authserv_id: \"a b\"\n").contains("authserv_id"))
-        #expect(err("smime_inbound: {}\n") == "")
+        #expect(err("smime:\n  inbound:\n    decrypt:\n      - {key: nope, certificate: /x.pem}\n").contains("key 'nope' is not named in the 'keys:' section"))
+        #expect(err("smime:\n  inbound:\n    deliver: both\n").contains("t.yaml:3"))
+        #expect(err("smime:\n  ldap: {uri: http://x, base: dc=x}\n").contains("expected ldap://"))
+        #expect(err("smime:\n  ldap: {uri: ldap://x, base: dc=x, filter: \"(mail=x)\"}\n").contains("one %s"))
+        #expect(err("smime:\n  inbound:\n    authserv_id: \"a b\"\n").contains("authserv_id"))
+        #expect(err("smime:\n  inbound: {}\n") == "")
+        #expect(err("smime:\n  inbound:\n") == "")
+        // Without `inbound:` the opener is off.
+        let p = try Policy.parse(yaml: "smime:\n  store: /tmp\n", file: "t.yaml", registry: Self.registry)
+        #expect(p.openers.isEmpty)
+        #expect(try Policy.parse(yaml: "smime:\n  inbound: {}\n", file: "t.yaml", registry: Self.registry).openers.count == 1)
     }
 }

@@ -1,5 +1,6 @@
 import CLDAP
 import COpenSSL
+import SealCrypto
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -153,7 +154,7 @@ public final class LDAPDirectory: Sendable {
                         guard let bv = vals[i], let p = bv.pointee.bv_val else { continue }
                         let bytes = Array(UnsafeRawBufferPointer(start: p, count: Int(bv.pointee.bv_len)))
                         if name.hasPrefix("usercertificate") {
-                            if Certificate.der(bytes) != nil { certs.append(bytes) }
+                            if (try? Certificate.load(bytes)) != nil { certs.append(bytes) }
                         } else if name.hasPrefix("usersmimecertificate") {
                             certs += Self.certsOnly(bytes)
                         }
@@ -182,7 +183,7 @@ public final class LDAPDirectory: Sendable {
             defer { OPENSSL_sk_pop_free(certs) { X509_free(OpaquePointer($0)) } }
             var out: [[UInt8]] = []
             for i in 0..<min(32, OPENSSL_sk_num(certs)) {
-                if let x = OpaquePointer(OPENSSL_sk_value(certs, i)), let d = Certificate(x).der { out.append(d) }
+                if let x = OpaquePointer(OPENSSL_sk_value(certs, i)) { X509_up_ref(x); out.append(Certificate(owning: x).der) }
             }
             return out
         }
@@ -206,4 +207,27 @@ public final class LDAPDirectory: Sendable {
         if let nl = out.firstIndex(where: { $0 == 10 || $0 == 13 }) { out.removeSubrange(nl...) }
         return out
     }
+}
+
+/// The directory as a source of recipient certificates (outbound encryption,
+/// `sealctl cert lookup`): what it holds for the address; an unreachable
+/// directory throws, or answers "none" when `on_unavailable: no_certificate`.
+extension LDAPDirectory: RecipientCertificateSource {
+    public var sourceName: String { "ldap \(settings.uri)" }
+
+    public func certificates(for address: String) throws -> [Certificate] {
+        switch lookup(address) {
+        case .found(let ders): return ders.flatMap { (try? Certificate.load($0)) ?? [] }
+        case .none: return []
+        case .unavailable(let why):
+            if settings.onUnavailable == .noCertificate { return [] }
+            throw DirectoryError(message: "LDAP \(settings.uri): \(why)")
+        }
+    }
+}
+
+/// The directory could not be asked.
+public struct DirectoryError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
 }

@@ -1,4 +1,5 @@
 import COpenSSL
+import SealCrypto
 import SealEngine
 
 /// The inbound CMS operations over OpenSSL: read an S/MIME entity, verify a
@@ -90,13 +91,12 @@ enum CMSInbound {
             for i in 0..<OPENSSL_sk_num(certs) {
                 guard let c = OpaquePointer(OPENSSL_sk_value(certs, i)) else { continue }
                 if CMS_SignerInfo_cert_cmp(si, c) == 0 {
-                    let cert = Certificate(c)
+                    X509_up_ref(c)   // the Certificate owns a reference of its own
+                    let cert = Certificate(owning: c)
                     r.signerEmail = cert.emailAddresses.first
                     r.serialHex = cert.serialHex
-                    r.issuer = cert.issuerLine
-                    if verified { r.signerCertificate = cert.der }
-                } else if verified, let der = Certificate(c).der {
-                    r.chain.append(der)
+                    r.issuer = cert.issuer
+                    if verified { r.signerCertificate = cert }
                 }
             }
         }
@@ -183,10 +183,8 @@ struct SignatureResult {
     var signerEmail: String? = nil
     var serialHex: String? = nil
     var issuer: String? = nil
-    /// DER of the signer's certificate, when the signature verified (for harvesting).
-    var signerCertificate: [UInt8]? = nil
-    /// DER of the other certificates the message carried, when it verified.
-    var chain: [[UInt8]] = []
+    /// The signer's certificate, when the signature verified (for harvesting).
+    var signerCertificate: Certificate? = nil
     /// Algorithms the signer advertises (smimeCapabilities), OpenSSL short names.
     var capabilities: [String] = []
 }

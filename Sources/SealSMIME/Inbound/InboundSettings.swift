@@ -1,34 +1,37 @@
+import SealCrypto
 import SealPolicy
 import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The inbound S/MIME settings (`smime_inbound:`): verification and the
-/// `Authentication-Results` field, harvesting signer certificates, decryption
-/// with the organisation's keys, what recipients get, and the LDAP directory.
+/// Inbound S/MIME (`smime.inbound`): verification and the `Authentication-Results`
+/// field, harvesting signer certificates into the store, decryption, and what
+/// recipients of a decrypted message get. Its presence turns the inbound side on.
 ///
-///     smime_inbound:
-///       authserv_id: mx.example.org        # default: this host's name
-///       trust: {ca_file: /etc/ssl/certs/ca-certificates.crt, ca_path: /etc/sealmilter/smime/anchors}
-///       harvest_directory: /var/lib/sealmilter/smime/harvested
-///       decrypt:
-///         - {key: domain-key, certificate: /etc/sealmilter/smime/domain.pem}
-///       deliver: plaintext                 # or ciphertext (the original, after scanning)
-///       max_size: 100M                     # larger S/MIME bodies are not opened
-///       ldap: {uri: ldap://ldap.example.org, base: "ou=people,dc=example,dc=org", ...}
+///     smime:
+///       store: /var/lib/sealmilter/certificates      # harvested certificates go here
+///       trust: {bundles: [/etc/ssl/certs/ca-certificates.crt]}
+///       identities:                                   # also the keys inbound decrypts with
+///         - {for: "@example.org", key: domain-key, certificate: /etc/sealmilter/domain.pem}
+///       inbound:
+///         authserv_id: mx.example.org    # default: this host's name
+///         verify: true                   # default true
+///         harvest: true                  # default true (needs smime.store)
+///         decrypt:                       # keys beyond the identities (decryption only)
+///           - {key: old-key, certificate: /etc/sealmilter/old.pem}
+///         deliver: plaintext             # or ciphertext (the original, after scanning)
+///         max_size: 100M                 # larger S/MIME bodies are not opened
 ///
 /// The key files are named in the policy's `keys:` section, so the permission
 /// check covers them. Keys and the trust store are read on first use and kept.
-public final class SMIMEInboundSettings: PolicyFeature, @unchecked Sendable {
-    public static let key = "smime_inbound"
-    public static let innerKeys: Set<String> = Set(allowed)
-    static let allowed = ["authserv_id", "trust", "harvest_directory", "decrypt", "deliver", "max_size", "verify", "ldap"]
+public final class SMIMEInboundSettings: @unchecked Sendable {
+    static let allowed = ["authserv_id", "verify", "harvest", "decrypt", "deliver", "max_size"]
 
     /// What recipients of a decrypted message get.
     public enum Delivery: String, Sendable { case plaintext, ciphertext }
 
-    /// A decryption key: its name in `keys:` and its certificate (which picks it).
+    /// An extra decryption key: its name in `keys:` and its certificate.
     public struct KeyRef: Sendable, Equatable {
         public var name: String
         public var certificate: String
@@ -37,43 +40,36 @@ public final class SMIMEInboundSettings: PolicyFeature, @unchecked Sendable {
 
     public let authservID: String
     public let verify: Bool
-    public let caFile: String?
-    public let caPath: String?
-    public let harvestDirectory: String?
+    public let harvest: Bool
     public let decryptKeys: [KeyRef]
     public let delivery: Delivery
     public let maxSize: Int
-    public let ldap: LDAPSettings?
     let source: String
 
-    init(authservID: String, verify: Bool, caFile: String?, caPath: String?, harvestDirectory: String?,
-         decryptKeys: [KeyRef], delivery: Delivery, maxSize: Int, ldap: LDAPSettings?, source: String) {
-        self.authservID = authservID; self.verify = verify; self.caFile = caFile; self.caPath = caPath
-        self.harvestDirectory = harvestDirectory; self.decryptKeys = decryptKeys; self.delivery = delivery
-        self.maxSize = maxSize; self.ldap = ldap; self.source = source
+    init(authservID: String, verify: Bool, harvest: Bool, decryptKeys: [KeyRef], delivery: Delivery, maxSize: Int, source: String) {
+        self.authservID = authservID; self.verify = verify; self.harvest = harvest
+        self.decryptKeys = decryptKeys; self.delivery = delivery; self.maxSize = maxSize; self.source = source
     }
 
-    public static func load(_ value: PolicyNode, _ c: FeatureLoadContext) -> SMIMEInboundSettings? {
-        let r = c.reader
+    /// Reads `smime.inbound`; problems are reported with file and line.
+    public static func load(_ value: PolicyNode, _ r: PolicyReader) -> SMIMEInboundSettings? {
+        let key = "smime.inbound"
+        if r.isNull(value) {   // `inbound:` alone: every default
+            return SMIMEInboundSettings(authservID: hostName(), verify: true, harvest: true, decryptKeys: [],
+                                        delivery: .plaintext, maxSize: 100 << 20, source: r.file)
+        }
         guard let f = r.fields(value, in: key, allowed: allowed) else { return nil }
         var ok = !f.rejected
         var authserv = hostName()
         if let v = f["authserv_id"] {
-            if let s = r.text(v, "\(key).authserv_id", maxLength: 253), !s.contains(";"), !s.contains(" ") { authserv = s }
-            else { if r.string(v, "") != nil { r.fail(v, "\(key).authserv_id: a host name without spaces or ';'") }; ok = false }
-        }
-        var verify = true
-        if let v = f["verify"] { if let b = r.bool(v, "\(key).verify") { verify = b } else { ok = false } }
-        var caFile: String? = nil, caPath: String? = nil
-        if let v = f["trust"] {
-            if let t = r.fields(v, in: "\(key).trust", allowed: ["ca_file", "ca_path"]) {
-                if let n = t["ca_file"] { caFile = absolutePath(r, n, "\(key).trust.ca_file"); if caFile == nil { ok = false } }
-                if let n = t["ca_path"] { caPath = absolutePath(r, n, "\(key).trust.ca_path"); if caPath == nil { ok = false } }
-                if t.rejected { ok = false }
+            if let s = r.text(v, "\(key).authserv_id", maxLength: 253) {
+                if s.contains(";") || s.contains(" ") { r.fail(v, "\(key).authserv_id: a host name without spaces or ';'"); ok = false }
+                else { authserv = s }
             } else { ok = false }
         }
-        var harvest: String? = nil
-        if let v = f["harvest_directory"] { harvest = absolutePath(r, v, "\(key).harvest_directory"); if harvest == nil { ok = false } }
+        var verify = true, harvest = true
+        if let v = f["verify"] { if let b = r.bool(v, "\(key).verify") { verify = b } else { ok = false } }
+        if let v = f["harvest"] { if let b = r.bool(v, "\(key).harvest") { harvest = b } else { ok = false } }
         var keys: [KeyRef] = []
         if let v = f["decrypt"] {
             if case let .sequence(items) = v, !items.isEmpty {
@@ -81,7 +77,7 @@ public final class SMIMEInboundSettings: PolicyFeature, @unchecked Sendable {
                     guard let k = r.fields(item, in: "\(key).decrypt", allowed: ["key", "certificate"]), !k.rejected else { ok = false; continue }
                     guard let kn = k["key"], let name = r.text(kn, "\(key).decrypt.key"),
                           let cn = k["certificate"], let cert = absolutePath(r, cn, "\(key).decrypt.certificate") else {
-                        if k["key"] == nil || k["certificate"] == nil { r.fail(item, "\(key).decrypt: each entry needs 'key' (a name in keys:) and 'certificate' (its PEM certificate)") }
+                        if k["key"] == nil || k["certificate"] == nil { r.fail(item, "\(key).decrypt: each entry needs 'key' (a name in keys:) and 'certificate' (its certificate file)") }
                         ok = false; continue
                     }
                     keys.append(KeyRef(name: name, certificate: cert, line: kn.mark?.line ?? 0))
@@ -95,53 +91,56 @@ public final class SMIMEInboundSettings: PolicyFeature, @unchecked Sendable {
         }
         var maxSize = 100 << 20
         if let v = f["max_size"] { if let n = r.size(v, "\(key).max_size", min: 1024) { maxSize = n } else { ok = false } }
-        var ldap: LDAPSettings? = nil
-        if let v = f["ldap"] { ldap = LDAPSettings.load(v, r, "\(key).ldap"); if ldap == nil { ok = false } }
         guard ok else { return nil }
-        return SMIMEInboundSettings(authservID: authserv, verify: verify, caFile: caFile, caPath: caPath,
-                                    harvestDirectory: harvest, decryptKeys: keys, delivery: delivery,
-                                    maxSize: maxSize, ldap: ldap, source: r.file)
+        return SMIMEInboundSettings(authservID: authserv, verify: verify, harvest: harvest, decryptKeys: keys,
+                                    delivery: delivery, maxSize: maxSize, source: r.file)
     }
 
-    public func check(_ settings: PolicySettings) -> [PolicyError] {
-        decryptKeys.compactMap { k in
+    /// The extra keys' files, resolved from `keys:` by ``check(_:)``.
+    private(set) var keyPaths: [String: String] = [:]
+
+    /// Every extra key must be named in `keys:`.
+    func check(_ settings: PolicySettings) -> [PolicyError] {
+        for k in decryptKeys { if let f = settings.keys.first(where: { $0.name == k.name }) { keyPaths[k.name] = f.path } }
+        return decryptKeys.compactMap { k in
             settings.keys.contains { $0.name == k.name } ? nil
                 : PolicyError(file: settings.source, line: k.line > 0 ? k.line : nil, column: nil,
-                              message: "\(Self.key).decrypt: key '\(k.name)' is not named in the 'keys:' section")
-        } + (ldap?.check(settings, Self.key + ".ldap") ?? [])
+                              message: "smime.inbound.decrypt: key '\(k.name)' is not named in the 'keys:' section")
+        }
     }
 
-    public func fileProblems(owner: uid_t?) -> [PolicyError] {
+    /// Extra keys that cannot be loaded (missing file, key and certificate that do not match).
+    func fileProblems() -> [PolicyError] {
         var out: [PolicyError] = []
-        for k in decryptKeys where access(k.certificate, R_OK) != 0 {
-            out.append(PolicyError(file: source, line: k.line > 0 ? k.line : nil, column: nil,
-                                   message: "\(Self.key).decrypt: certificate \(k.certificate): \(String(cString: strerror(errno)))"))
-        }
-        if let d = harvestDirectory, access(d, W_OK | X_OK) != 0 {
-            out.append(PolicyError(file: source, message: "\(Self.key).harvest_directory \(d): \(String(cString: strerror(errno)))"))
+        for k in decryptKeys {
+            guard let path = keyPaths[k.name] else { continue }
+            do { _ = try Identity.load(keyFile: path, certificateFile: k.certificate) }
+            catch { out.append(PolicyError(file: source, line: k.line > 0 ? k.line : nil, column: nil, message: "smime.inbound.decrypt (\(k.name)): \(error)")) }
         }
         return out
     }
 
     // MARK: Run-time state (loaded on first use, shared by every session)
 
-    /// The trust store and decryption keys, or why they could not be loaded.
-    struct Material: @unchecked Sendable {
-        var trust: InboundTrust?
+    /// The decryption keys, and what could not be loaded.
+    struct Material: Sendable {
         var keys: [DecryptionKey]
         var problems: [String]
     }
     private let material = Mutex<Material?>(nil)
 
-    /// Loads the trust store and keys once; `keyPath` maps a key name to its file.
-    func runtime(_ settings: PolicySettings) -> Material {
+    /// Loads the decryption keys once: the identities of `smime:` and the extra keys.
+    func keys(_ smime: SMIMESettings, _ settings: PolicySettings) -> Material {
         material.withLock { m in
             if let m { return m }
-            var out = Material(trust: nil, keys: [], problems: [])
-            do { out.trust = try InboundTrust(caFile: caFile, caPath: caPath) } catch { out.problems.append("trust: \(error)") }
+            var out = Material(keys: [], problems: [])
+            for id in smime.identities where !id.keyPath.isEmpty {
+                do { out.keys.append(DecryptionKey(name: id.keyName, identity: try SMIMESettings.loadIdentity(id))) }
+                catch { out.problems.append("identity \(id.keyName): \(error)") }
+            }
             for k in decryptKeys {
                 guard let file = settings.keys.first(where: { $0.name == k.name }) else { continue }
-                do { out.keys.append(try DecryptionKey(name: k.name, keyPath: file.path, certificatePath: k.certificate)) }
+                do { out.keys.append(DecryptionKey(name: k.name, identity: try Identity.load(keyFile: file.path, certificateFile: k.certificate))) }
                 catch { out.problems.append("key \(k.name): \(error)") }
             }
             m = out

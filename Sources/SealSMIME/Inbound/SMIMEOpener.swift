@@ -1,3 +1,4 @@
+import SealCrypto
 import SealEngine
 import SealPolicy
 import SealMIME
@@ -12,17 +13,17 @@ public enum SMIMEOpener: MessageOpener {
     public static let name = "smime"
 
     public static func isActive(_ settings: PolicySettings) -> Bool {
-        settings.features[SMIMEInboundSettings.self] != nil
+        settings.features[SMIMESettings.self]?.inbound != nil
     }
 
     public static func wants(_ message: MessageFacts) -> Bool {
-        guard let s = message.settings.features[SMIMEInboundSettings.self] else { return false }
+        guard let s = message.settings.features[SMIMESettings.self]?.inbound else { return false }
         if SMIMEKind(message.parser.parts[0].contentType) != nil { return true }
         return !forgedResults(message, s.authservID).isEmpty
     }
 
     public static func open(_ input: OpenerInput) -> OpenerResult {
-        guard let s = input.message.settings.features[SMIMEInboundSettings.self] else { return OpenerResult() }
+        guard let smime = input.message.settings.features[SMIMESettings.self], let s = smime.inbound else { return OpenerResult() }
         var result = OpenerResult()
         // Results for our authserv-id that came from outside are removed (highest index first).
         for i in forgedResults(input.message, s.authservID).reversed() {
@@ -37,9 +38,9 @@ public enum SMIMEOpener: MessageOpener {
             }
             return result
         }
-        let runtime = s.runtime(input.message.settings)
-        for p in runtime.problems { result.logWords.append("smime-config=\"\(logSafe(p))\"") }
-        var opener = Run(settings: s, runtime: runtime, input: input, result: result)
+        let keys = s.keys(smime, input.message.settings)
+        for p in keys.problems { result.logWords.append("smime-config=\"\(logSafe(p))\"") }
+        var opener = Run(smime: smime, settings: s, keys: keys.keys, input: input, result: result)
         opener.open(kind: kind, entity: outerEntity(input), depth: 0)
         return opener.result
     }
@@ -115,16 +116,17 @@ public enum SMIMEOpener: MessageOpener {
 
 /// One message's opening: verification, decryption, and what is inside.
 private struct Run {
+    let smime: SMIMESettings
     let settings: SMIMEInboundSettings
-    let runtime: SMIMEInboundSettings.Material
+    let keys: [DecryptionKey]
     let input: OpenerInput
     var result: OpenerResult
     /// RFC 7281 results gathered (the outer signature first, inner ones after).
     var verdicts: [String] = []
     var decrypted = false
 
-    init(settings: SMIMEInboundSettings, runtime: SMIMEInboundSettings.Material, input: OpenerInput, result: OpenerResult) {
-        self.settings = settings; self.runtime = runtime; self.input = input; self.result = result
+    init(smime: SMIMESettings, settings: SMIMEInboundSettings, keys: [DecryptionKey], input: OpenerInput, result: OpenerResult) {
+        self.smime = smime; self.settings = settings; self.keys = keys; self.input = input; self.result = result
     }
 
     /// Opens one S/MIME entity; `depth` bounds nesting (signed inside encrypted, ...).
@@ -164,9 +166,10 @@ private struct Run {
 
     mutating func verify(_ p: CMSInbound.Parsed, content: BodySpool?) {
         guard settings.verify else { return }
-        guard let trust = runtime.trust else {
+        let trust: TrustStore
+        do { trust = try smime.trustStore() } catch {
             verdicts.append("smime=temperror reason=\"trust store unavailable\"")
-            result.logWords.append("smime=temperror")
+            result.logWords.append("smime=temperror smime-reason=\"\(logSafe("\(error)"))\"")
             return
         }
         let r = CMSInbound.verify(p, trust: trust.store, content: content)
@@ -179,8 +182,8 @@ private struct Run {
         result.logWords.append("smime=\(r.status.rawValue)")
         if let e = r.signerEmail { result.logWords.append("smime-signer=\(logSafe(e))") }
         if r.status != .pass { result.logWords.append("smime-reason=\"\(logSafe(r.reason))\"") }
-        if r.status == .pass, let der = r.signerCertificate, let dir = settings.harvestDirectory {
-            switch Harvest.add(der: der, capabilities: r.capabilities, directory: dir) {
+        if r.status == .pass, settings.harvest, let cert = r.signerCertificate, let store = smime.certificateDirectory {
+            switch Harvest.add(cert, capabilities: r.capabilities, store: store) {
             case .success(let added): result.logWords.append(added ? "smime-harvested=yes" : "smime-harvested=known")
             case .failure(let e): result.logWords.append("smime-harvest-error=\"\(logSafe("\(e)"))\"")
             }
@@ -188,8 +191,8 @@ private struct Run {
     }
 
     mutating func decrypt(_ p: CMSInbound.Parsed, depth: Int) {
-        guard let key = CMSInbound.matchingKey(p, runtime.keys) else {
-            result.logWords.append(runtime.keys.isEmpty ? "smime-decrypt=no-keys" : "smime-decrypt=no-matching-key")
+        guard let key = CMSInbound.matchingKey(p, keys) else {
+            result.logWords.append(keys.isEmpty ? "smime-decrypt=no-keys" : "smime-decrypt=no-matching-key")
             return
         }
         let out = input.newSpool()
