@@ -32,6 +32,7 @@ step sendmail   Tests/sendmail/run.sh .build/debug/sealmilterd .build/debug/seal
 step miltertest Tests/e2e/run-miltertest.sh .build/debug/sealmilterd
 step fuzz       Tests/fuzz/run.sh 60
 step smime      Tests/e2e/smime-out.sh .build/debug/sealmilterd .build/debug/sealctl
+step smime-in   Tests/e2e/smime-in.sh .build/debug/sealmilterd .build/debug/sealctl
 step package    packaging/tests/install-test.sh
 
 echo; echo "=== summary"

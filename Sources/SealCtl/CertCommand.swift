@@ -61,7 +61,11 @@ struct Cert: ParsableCommand {
             }
         }
 
-        func sources() throws -> [any RecipientCertificateSource] { [try directory()] }
+        func sources() throws -> [any RecipientCertificateSource] {
+            // The policy's LDAP directory too (smime.ldap), after the store.
+            let ldap = store == nil ? (try? settings(needTrust: false))??.ldapDirectory : nil
+            return [try directory()] + (ldap.map { [$0] } ?? [])
+        }
     }
 
     static func fail(_ message: String) -> ExitCode {

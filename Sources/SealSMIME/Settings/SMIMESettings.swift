@@ -227,8 +227,20 @@ public final class SMIMESettings: PolicyFeature, @unchecked Sendable {
 
     /// The recipient certificate sources: the directory store (when configured).
     public var sources: [any RecipientCertificateSource] {
-        storePath.map { [store(for: $0)] } ?? []
+        (storePath.map { [store(for: $0)] } ?? []) + (ldapDirectory.map { [$0] } ?? [])
     }
+
+    /// The LDAP directory of `ldap:` (one per policy, its cache shared by every session).
+    public var ldapDirectory: LDAPDirectory? {
+        guard let ldap else { return nil }
+        return ldapDirectories.withLock { d in
+            if let d { return d }
+            let made = LDAPDirectory(settings: ldap)
+            d = made
+            return made
+        }
+    }
+    private let ldapDirectories = Mutex<LDAPDirectory?>(nil)
 
     private let stores = Mutex<[String: CertificateDirectory]>([:])
     private func store(for path: String) -> CertificateDirectory {
