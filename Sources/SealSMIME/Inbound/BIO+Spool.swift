@@ -1,5 +1,7 @@
 import COpenSSL
+#if !FUZZ_CMS  // Tests/fuzz/FuzzCMS compiles this file into its own module
 import SealEngine
+#endif
 
 /// OpenSSL BIOs over the engine's body streams: a source BIO that reads a
 /// ``BodySource`` front to back, and a sink BIO that appends to a ``BodySpool``

@@ -1,6 +1,8 @@
 import COpenSSL
+#if !FUZZ_CMS  // Tests/fuzz/FuzzCMS compiles this file into its own module
 import SealCrypto
 import SealEngine
+#endif
 
 /// The inbound CMS operations over OpenSSL: read an S/MIME entity, verify a
 /// signature, decrypt with a key picked by the message's recipient identifiers.
@@ -44,6 +46,7 @@ enum CMSInbound {
         defer { BIO_free_all(bio) }
         var bcont: OpaquePointer? = nil
         guard let cms = SMIME_read_CMS(bio, &bcont) else {
+            defer { ERR_clear_error() }
             if let e = box.error { return .failure(.io(e)) }
             return .failure(.malformed(opensslReason() ?? "not an S/MIME entity"))
         }

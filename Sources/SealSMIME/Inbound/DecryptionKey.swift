@@ -1,4 +1,6 @@
+#if !FUZZ_CMS  // Tests/fuzz/FuzzCMS compiles this file into its own module
 import SealCrypto
+#endif
 
 /// A private key the gateway decrypts with and the certificate that goes with it
 /// (the certificate picks the key by a message's recipient identifiers): an
