@@ -188,3 +188,54 @@ final class Slapd {
         #expect(dir.lookup("nobody@example.org") == .none)
     }
 }
+
+import SealEngine
+import SealPolicy
+
+/// The directory behind the outbound encryption action: a certificate found in
+/// LDAP encrypts; a directory that cannot be reached tempfails (or, with
+/// `on_unavailable: no_certificate`, takes the rule's no-certificate path).
+@Suite(.serialized) struct LDAPPolicyTests {
+    static let registry: Registry = { var r = Registry.builtin; SMIMEModule.register(&r); return r }()
+
+    func policy(port: Int, unavailable: String = "tempfail") -> String {
+        """
+        smime:
+          trust: {anchors: [\(Material.path("ca.pem"))]}
+          ldap: {uri: "ldap://127.0.0.1:\(port)", base: "ou=people,\(Slapd.suffix)", timeout: 2s, on_unavailable: \(unavailable)}
+        rules:
+          - name: encrypt
+            when: {subject: {contains: [Plan]}}
+            actions: [{smime_encrypt: {without_certificate: reject}}]
+        """
+    }
+
+    func send(_ yaml: String, to: String) throws -> Session {
+        let s = Session(engine: Engine(policy: try Policy.parse(yaml: yaml, file: "t.yaml", registry: Self.registry)))
+        _ = s.mailFrom("<alice@example.org>"); _ = s.rcpt("<\(to)>")
+        let m = "From: alice@example.org\r\nTo: \(to)\r\nSubject: Plan\r\n\r\nThe secret plan.\r\n"
+        var d = Array(m.utf8).withUnsafeBytes { s.raw($0) }
+        if d == .continue { d = s.endOfMessage() }
+        return s
+    }
+
+    @Test func encryptionFindsCertificatesInLDAPAndWaitsWhenItIsDown() throws {
+        let slapd = try Slapd(entries: try LDAPTests.entries())
+        let s = try send(policy(port: slapd.port), to: "bob@example.org")
+        #expect(s.bodyReplaced, "\(s.lastError) \(s.logLine)")
+        var body: [UInt8] = []
+        while let c = try s.readReplacementBody() { body += c }
+        #expect(!String(decoding: body, as: UTF8.self).contains("secret plan"))
+        // Nobody in the directory: the rule's path (reject).
+        let n = try send(policy(port: slapd.port), to: "nobody@example.org")
+        #expect(n.reply?.code == "550", "\(String(describing: n.reply)) \(n.logLine)")
+        slapd.stop()
+        // Down: tempfail, whatever the rule's no-certificate path.
+        let down = try send(policy(port: slapd.port), to: "bob@example.org")
+        #expect(down.reply?.code == "451" && down.reply?.text.contains("directory unavailable") == true, "\(String(describing: down.reply)) \(down.logLine)")
+        #expect(!down.bodyReplaced)
+        // on_unavailable: no_certificate: as if the directory had none (reject here).
+        let none = try send(policy(port: slapd.port, unavailable: "no_certificate"), to: "bob@example.org")
+        #expect(none.reply?.code == "550", "\(none.logLine)")
+    }
+}

@@ -46,7 +46,7 @@ extension SMIMEOutboundAction {
         }
         var out: [String] = []
         if options.sign && s.identities.isEmpty { out.append("signs, but smime.identities is empty") }
-        if options.encrypt && s.storePath == nil { out.append("encrypts, but smime.store (the recipient certificates) is not set") }
+        if options.encrypt && s.storePath == nil && s.ldap == nil { out.append("encrypts, but neither smime.store nor smime.ldap (the recipient certificates) is set") }
         if options.encrypt && s.bundles.isEmpty && s.anchors.isEmpty { out.append("encrypts, but smime.trust names no certificates to trust") }
         return out
     }
@@ -72,6 +72,14 @@ extension SMIMEOutboundAction {
             let missing = rcpts.filter { lookup.select($0).chosen == nil }
             if !missing.isEmpty {
                 let list = missing.map { "<\($0)>" }.joined(separator: ", ")
+                // A source that could not be asked (smime.ldap down, on_unavailable: tempfail)
+                // is no answer: the message waits rather than take a no-certificate path.
+                let errors = missing.flatMap { lookup.select($0).sourceErrors }
+                if !errors.isEmpty {
+                    outcome.noteFailure(Self.key + ": " + errors.joined(separator: "; "))
+                    return outcome.decide(.tempfail, name: "tempfail", reply: SMTPReply(
+                        code: "451", extendedCode: "4.7.1", text: "Certificate directory unavailable for \(list); try again later"))
+                }
                 switch options.withoutCertificate {
                 case .reject:
                     return outcome.decide(.reject, name: "reject", reply: SMTPReply(
