@@ -31,7 +31,7 @@ let engine: Engine
 do { engine = try Engine(policyPath: policyFile, registry: registry) } catch { fail("\(error)") }
 let buffer = UnsafeMutableRawPointer.allocate(byteCount: 64 * 1024, alignment: 64)
 
-func once() -> Int {
+@MainActor func once() -> Int {
     let s = Session(engine: engine)
     _ = s.mailFrom("<alice@int.test>")
     _ = s.rcpt("<rsa@ext.test>")
@@ -59,5 +59,5 @@ repeat {
 } while n < iterations || Date().timeIntervalSince(t0) < seconds
 let dt = Date().timeIntervalSince(t0)
 var usage = rusage()
-getrusage(RUSAGE_SELF, &usage)
+getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
 print(String(format: "smimebench messages=%d seconds=%.3f per_second=%.2f out_bytes=%d peak_rss_kb=%ld", n, dt, Double(n) / dt, outBytes / n, usage.ru_maxrss))
