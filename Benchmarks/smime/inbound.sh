@@ -65,7 +65,7 @@ for round in $(seq "$ROUNDS"); do
     for size in 50000 5000000; do
         n=$([ $size = 50000 ] && echo 300 || echo 8)
         for mode in verify decrypt; do
-            R[$size.$mode.engine]+=" $("$BENCH" --policy policy.yaml --message "msg-$mode-$size.eml" --iterations "$n" | rate)"
+            R[$size.$mode.engine]+=" $("$BENCH" --policy policy.yaml --message "msg-$mode-$size.eml" --iterations "$n" --unchanged "$([ $mode = verify ] && echo yes || echo no)" | rate)"
             R[$size.$mode.direct]+=" $(./cms-direct-in "$mode" "$mode-$size.ent" "$P/ca.pem" "$P/bob.pem" "$P/bob.key" "$n" | rate)"
             R[$size.$mode.command]+=" $(command_rate "$mode" "$mode-$size.ent" $((n / 4 + 1)))"
         done
