@@ -9,6 +9,8 @@ enum Material {
             .deletingLastPathComponent().appendingPathComponent("smime/make-material.sh").path
         let (status, out) = sh([script, d])
         precondition(status == 0, "make-material.sh failed (is openssl installed?): \(out)")
+        // Keys and certificates do not outlive the test process.
+        atexit { try? FileManager.default.removeItem(atPath: NSTemporaryDirectory() + "sealmilter-smime-\(getpid())") }
         return d
     }()
     static func path(_ name: String) -> String { dir + "/" + name }
