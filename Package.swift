@@ -20,7 +20,8 @@ import PackageDescription
 //                   connector conditions, the Postfix smtp_tls_policy_maps table)
 //   SealSensitive   sensitive-information detectors (cards, IBAN, SSN, VAT, custom) and the
 //                   `sensitive:` condition, on the engine's one text scan (TextScanCondition)
-//   SealCtl         sealctl's commands (check-config, scan), in the library
+//   SealCtl         sealctl's commands (check-config, scan, test, postfix, cert), in the library
+//   SealSMIME       S/MIME: certificate store, sign/encrypt actions, inbound verify/decrypt
 //
 // The C programs are hosts of libsealmilter.so, built against include/sealmilter.h
 // by Sources/build-programs.sh after `swift build` (one copy of the engine):
@@ -36,6 +37,7 @@ let package = Package(
     products: [
         .library(name: "sealmilter", type: .dynamic, targets: ["SealmilterCAPI"]),
         .executable(name: "sealbench", targets: ["sealbench"]),
+        .executable(name: "smimebench", targets: ["smimebench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -54,7 +56,11 @@ let package = Package(
         .target(name: "SealCrypto", dependencies: ["COpenSSL"]),
         .target(name: "SealSubmit"),
         .target(name: "SealEngine", dependencies: ["SealMIME", "SealDetect", "SealPolicy", "SealPattern", "SealMetrics", "SealCrypto", "SealSubmit"], swiftSettings: hotPath),
-        .target(name: "SealmilterCAPI", dependencies: ["SealEngine", "SealCtl", "SealConnect", "SealSensitive"]),
+        // S/MIME (issue 11): certificate store, outbound sign/encrypt, inbound verify/decrypt.
+        // OpenLDAP's client library (libldap-dev) for S/MIME recipient look-ups.
+        .systemLibrary(name: "CLDAP", pkgConfig: "ldap", providers: [.apt(["libldap-dev"])]),
+        .target(name: "SealSMIME", dependencies: ["SealEngine", "SealPolicy", "SealCrypto", "SealMIME", "COpenSSL", "CLDAP"]),
+        .target(name: "SealmilterCAPI", dependencies: ["SealEngine", "SealCtl", "SealConnect", "SealSensitive", "SealSMIME"]),
         // TLS connectors: the connectors: section, inbound enforcement, TLS conditions, the Postfix table.
         .target(name: "SealConnect", dependencies: ["SealEngine", "SealPolicy"]),
         // Sensitive-information detection (`sensitive:` condition, `sensitive_types:` section).
@@ -62,9 +68,11 @@ let package = Package(
         // sealctl's commands; they live in libsealmilter, and the sealctl program
         // (Sources/sealctl/main.c) is a C host of the library like the daemon.
         .target(name: "SealCtl", dependencies: [
-            "SealEngine", "SealConnect", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "SealEngine", "SealConnect", "SealSMIME", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sealbench", dependencies: ["SealEngine", "SealMIME", "SealPolicy", "SealPattern", "SealSensitive"]),
+        // S/MIME through the engine, for Benchmarks/smime (not a test).
+        .executableTarget(name: "smimebench", dependencies: ["SealEngine", "SealSMIME"]),
         // Shared by the test targets: the seeded random generator.
         .target(name: "SealTestSupport", path: "Tests/SealTestSupport"),
         .testTarget(name: "SealMIMETests", dependencies: ["SealMIME", "SealTestSupport"]),
@@ -74,6 +82,7 @@ let package = Package(
         .testTarget(name: "SealPolicyTests", dependencies: ["SealPolicy", "SealPattern", "SealEngine", "SealTestSupport"]),
         .testTarget(name: "SealConnectTests", dependencies: ["SealConnect", "SealEngine", "SealPolicy"]),
         .testTarget(name: "SealSensitiveTests", dependencies: ["SealSensitive", "SealEngine", "SealPolicy", "SealPattern", "SealTestSupport"]),
+        .testTarget(name: "SealSMIMETests", dependencies: ["SealSMIME", "SealCrypto", "SealEngine", "SealPolicy", "SealTestSupport"]),
         .testTarget(name: "SealEngineTests", dependencies: ["SealEngine", "SealMetrics", "SealTestSupport", "SealCrypto", "SealSubmit"]),
     ]
 )

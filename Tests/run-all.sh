@@ -33,6 +33,8 @@ step miltertest Tests/e2e/run-miltertest.sh .build/debug/sealmilterd
 step fuzz       Tests/fuzz/run.sh 60
 step connect    Tests/e2e/connect.sh .build/debug/sealmilterd .build/debug/sealctl
 step rules      Tests/e2e/rules.sh .build/debug/sealmilterd .build/debug/sealctl
+step smime      Tests/e2e/smime-out.sh .build/debug/sealmilterd .build/debug/sealctl
+step smime-in   Tests/e2e/smime-in.sh .build/debug/sealmilterd .build/debug/sealctl
 step package    packaging/tests/install-test.sh
 
 echo; echo "=== summary"

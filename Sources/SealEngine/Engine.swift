@@ -124,6 +124,8 @@ public final class Engine: Sendable {
             if submission != nil { n.insert(.earlyReply) }
         }
         if policy.milter.macros == .all { n.formUnion([.clientMacros, .tlsMacros, .authMacros]) }
+        // Openers look at the whole message (``MessageOpener``).
+        if !policy.openers.isEmpty { n.insert(.body) }
         return n
     }
 
@@ -136,6 +138,8 @@ public final class Engine: Sendable {
         }
         // The recipients of other versions leave the original transaction.
         if hasVersionRules { m.insert(.deleteRecipients) }
+        // Openers add results, remove forged ones, may deliver the opened entity.
+        if !policy.openers.isEmpty { m.formUnion([.addHeaders, .changeHeaders, .changeBody]) }
         return m
     }
 }

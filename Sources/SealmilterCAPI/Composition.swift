@@ -2,6 +2,7 @@ import SealEngine
 import SealCtl
 import SealConnect
 import SealSensitive
+import SealSMIME
 
 /// The composition root: the actions and conditions this library's engines know.
 /// The engine's built-in ones, then each feature module's, one line per module
@@ -21,6 +22,7 @@ public enum Composition {
         registry.register(condition: RecipientForcedTLSCondition.self)
         registry.register(condition: SensitiveCondition.self)
         registry.register(feature: SensitiveTypes.self)
+        SMIMEModule.register(&registry)
         return registry
     }()
 }

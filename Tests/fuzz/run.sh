@@ -6,6 +6,9 @@
 #   FuzzMIME    the SealMIME streaming parser: SECONDS in all, 2/3 seeded, 1/3 empty
 #   FuzzDetect  SealDetect's byte-level detectors: SECONDS / 2 in all (at least 10),
 #               split the same way
+#   FuzzCMS     inbound S/MIME: OpenSSL's CMS reader behind SealSMIME's BIOs, verify,
+#               the key choice by RecipientInfos, decrypt: SECONDS / 4 (at least 10),
+#               from seeds made with openssl cms and Tests/smime/make-material.sh
 #   Tests/fuzz/run.sh [SECONDS] [extra libFuzzer flags...]
 # Seeds: for FuzzMIME every file of ../shared/corpus (relative to the repository
 # root), each prefixed with a few chunking headers (see FuzzMIME/main.swift); for
@@ -34,6 +37,9 @@ build() {
 }
 build FuzzMIME "$root"/Sources/SealMIME/*.swift
 build FuzzDetect "$root"/Sources/SealDetect/*.swift
+build FuzzCMS "$root"/Sources/SealSMIME/Inbound/CMSInbound.swift "$root"/Sources/SealSMIME/Inbound/BIO+Spool.swift \
+    "$root"/Sources/SealSMIME/Inbound/DecryptionKey.swift "$root"/Sources/SealCrypto/*.swift \
+    "$root"/Sources/SealEngine/Body/BodySpool.swift -D FUZZ_CMS -I "$root/Sources/COpenSSL"
 
 # FuzzMIME seeds: each corpus message with three chunking headers.
 for f in "$root"/../shared/corpus/*/*; do
@@ -105,3 +111,25 @@ shares "$dsecs"
 run FuzzDetect "$seeded" "$work/detect-corpus" "$work/detect-seeds" "$@"
 echo "(FuzzDetect from an empty corpus)"
 run FuzzDetect "$empty" "$(fresh empty-detect)" "$(fresh empty-detect-seeds)" "$@"
+
+# FuzzCMS seeds: byte 0 the mode (even: DER CMS the harness wraps; odd: a whole
+# S/MIME entity), byte 1 the chunk size - 1; signed, enveloped (RSA), authEnveloped
+# (AES-GCM, EC), enveloped for a key not held, a multipart/signed entity.
+export FUZZ_CMS_MATERIAL=$work/cms-material
+rm -rf "$FUZZ_CMS_MATERIAL"; mkdir -p "$work/cms-seeds" "$work/cms-corpus"
+"$root/Tests/smime/make-material.sh" "$FUZZ_CMS_MATERIAL" >/dev/null || { echo "FuzzCMS: make-material.sh failed (openssl)" >&2; exit 1; }
+(
+    cd "$FUZZ_CMS_MATERIAL" && printf 'Content-Type: text/plain\r\n\r\nhello\r\n' > p.txt &&
+    openssl cms -encrypt -binary -outform DER -in p.txt bob.pem > env.der &&
+    openssl cms -encrypt -binary -aes-256-gcm -outform DER -in p.txt carol.pem > gcm.der &&
+    openssl cms -encrypt -binary -outform DER -in p.txt dave.pem > dave.der &&
+    openssl cms -sign -nodetach -binary -outform DER -in p.txt -signer alice.pem -inkey alice.key > signed.der &&
+    openssl cms -sign -in p.txt -signer alice.pem -inkey alice.key > detached.eml
+) >/dev/null 2>&1 || { echo "FuzzCMS: openssl cms failed" >&2; exit 1; }
+for f in env gcm dave signed; do
+    { printf '\000\077'; cat "$FUZZ_CMS_MATERIAL/$f.der"; } > "$work/cms-seeds/$f"
+    { printf '\002\000'; cat "$FUZZ_CMS_MATERIAL/$f.der"; } > "$work/cms-seeds/$f.1"
+done
+{ printf '\001\077'; cat "$FUZZ_CMS_MATERIAL/detached.eml"; } > "$work/cms-seeds/detached"
+csecs=$((secs / 4)); [ "$csecs" -ge 10 ] || csecs=10
+run FuzzCMS "$csecs" "$work/cms-corpus" "$work/cms-seeds" "$@"

@@ -46,6 +46,9 @@ public struct BodyInput {
     public let current: (any BodySource)?
     /// The name of the last transform that changed the body.
     public let changedBy: String?
+    /// The header edits of the earlier transforms, in order (a transform that wraps
+    /// the body reads the content header fields as they now are).
+    public var headerEdits: [HeaderEdit] = []
 
     /// The body to read: the current one, or the original.
     public func stream() -> any BodySource { current ?? original.reader() }
@@ -94,7 +97,7 @@ enum BodyPipeline {
         var changedBy: String? = nil
         var edits: [HeaderEdit] = []
         for t in ordered {
-            let input = BodyInput(original: original, current: current, changedBy: changedBy)
+            let input = BodyInput(original: original, current: current, changedBy: changedBy, headerEdits: edits)
             if let out = try t.transform(input, context) {
                 current = out.body
                 changedBy = t.name

@@ -57,6 +57,13 @@ public final class MessageOutcome {
         audited.append(rule + " would " + would)
     }
 
+    /// Records why the message could not be processed (logged with it; the first
+    /// reason wins). For an action that ends the message with a tempfail or reject
+    /// of its own because something it needs is broken.
+    public func noteFailure(_ reason: String) {
+        if failure == nil { failure = reason }
+    }
+
     /// Adds a header field at the end of the message.
     public func addHeader(name: String, value: String) {
         addedHeaders.append((name, value))

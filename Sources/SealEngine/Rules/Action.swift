@@ -77,6 +77,9 @@ public struct ActionLoadContext {
     /// Whether a condition of the rule picks parts (see ``Condition/picksParts``),
     /// judged from the keys under `when:` so that a broken condition still counts.
     public let rulePicksParts: Bool
+    /// The actions and conditions this build knows (an action that names another
+    /// one, such as a fallback, checks it here).
+    public let registry: Registry
     /// `ruleContext: key`, the prefix of messages about this action.
     public var what: String { "\(ruleContext): \(keyNodeKey)" }
     let keyNodeKey: String

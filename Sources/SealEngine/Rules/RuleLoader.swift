@@ -265,7 +265,7 @@ struct RuleLoader {
                 continue
             }
             let context = ActionLoadContext(reader: reader, ruleContext: ctx, ruleName: rule, keyNode: keyNode,
-                                            rulePicksParts: picksParts, keyNodeKey: key)
+                                            rulePicksParts: picksParts, registry: registry, keyNodeKey: key)
             if let a = load(type, value, context) { out.append((a, keyNode)) }
         }
         return out

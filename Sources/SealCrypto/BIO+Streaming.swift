@@ -1,0 +1,154 @@
+import COpenSSL
+
+/// A memory BIO (`BIO_s_mem`), owned; for small things (certificates, keys, DER).
+public final class MemoryBIO {
+    public let bio: OpaquePointer
+
+    /// An empty memory BIO to write into.
+    public init() throws(CertificateError) {
+        guard let b = BIO_new(BIO_s_mem()) else { throw .openssl(.drain("BIO_new")) }
+        bio = b
+    }
+
+    /// A memory BIO holding a copy of `bytes`, to read from.
+    public convenience init(_ bytes: [UInt8]) throws(CertificateError) {
+        try self.init()
+        if !bytes.isEmpty {
+            let n = bytes.withUnsafeBytes { BIO_write(bio, $0.baseAddress, Int32($0.count)) }
+            guard n == Int32(bytes.count) else { throw .openssl(.drain("BIO_write")) }
+        }
+    }
+
+    deinit { BIO_free(bio) }
+
+    /// What was written and not yet read.
+    public var contents: [UInt8] {
+        var p: UnsafeMutablePointer<CChar>? = nil
+        let n = seal_bio_mem_data(bio, &p)
+        guard n > 0, let p else { return [] }
+        return p.withMemoryRebound(to: UInt8.self, capacity: Int(n)) { Array(UnsafeBufferPointer(start: $0, count: Int(n))) }
+    }
+}
+
+/// Bytes OpenSSL pulls from (the body to encrypt or to sign opaquely).
+public protocol ByteSource: AnyObject {
+    /// Fills the front of `buffer`; returns how many bytes, 0 at the end.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+}
+
+/// Where OpenSSL pushes its output (a spool).
+public protocol ByteSink: AnyObject {
+    func write(_ bytes: UnsafeRawBufferPointer) throws
+}
+
+/// A source/sink BIO over a Swift ``ByteSource`` or ``ByteSink``: OpenSSL
+/// streams a body through it chunk by chunk, so nothing is held whole in memory.
+/// An error thrown by the Swift side makes the BIO call fail; it is kept in
+/// ``error`` so that the caller reports the real cause, not OpenSSL's.
+public final class StreamBIO {
+    public let bio: OpaquePointer
+    private let source: (any ByteSource)?
+    private let sink: (any ByteSink)?
+    /// With a sink: LF written by OpenSSL (PEM and base64 lines) goes out as CRLF.
+    private let crlf: Bool
+    /// The first error of the Swift side.
+    public private(set) var error: (any Error)?
+    /// Bytes passed through.
+    public private(set) var count: Int64 = 0
+    private var lastWasCR = false
+
+    /// A BIO that OpenSSL reads from.
+    public init(source: any ByteSource) throws(OpenSSLError) {
+        self.source = source; self.sink = nil; self.crlf = false
+        guard let b = BIO_new(Self.method) else { throw .drain("BIO_new(stream)") }
+        bio = b
+        BIO_set_data(bio, Unmanaged.passUnretained(self).toOpaque())
+        BIO_set_init(bio, 1)
+    }
+
+    /// A BIO that OpenSSL writes into; `crlf` turns bare LF into CRLF.
+    public init(sink: any ByteSink, crlf: Bool = false) throws(OpenSSLError) {
+        self.source = nil; self.sink = sink; self.crlf = crlf
+        guard let b = BIO_new(Self.method) else { throw .drain("BIO_new(stream)") }
+        bio = b
+        BIO_set_data(bio, Unmanaged.passUnretained(self).toOpaque())
+        BIO_set_init(bio, 1)
+    }
+
+    deinit {
+        BIO_set_data(bio, nil)
+        BIO_free(bio)
+    }
+
+    fileprivate func read(_ p: UnsafeMutablePointer<CChar>, _ n: Int) -> Int {
+        guard let source, error == nil else { return -1 }
+        do {
+            let k = try source.read(into: UnsafeMutableRawBufferPointer(start: p, count: n))
+            count += Int64(k)
+            return k
+        } catch {
+            self.error = error
+            return -1
+        }
+    }
+
+    fileprivate func write(_ p: UnsafePointer<CChar>, _ n: Int) -> Bool {
+        guard let sink, error == nil else { return false }
+        do {
+            let raw = UnsafeRawBufferPointer(start: p, count: n)
+            if !crlf {
+                try sink.write(raw)
+            } else {
+                var start = 0
+                for i in 0..<n where raw[i] == 10 {
+                    let prevCR = i > 0 ? raw[i - 1] == 13 : lastWasCR
+                    if !prevCR {
+                        if i > start { try sink.write(UnsafeRawBufferPointer(rebasing: raw[start..<i])) }
+                        try [UInt8(13)].withUnsafeBytes { try sink.write($0) }
+                        start = i
+                    }
+                }
+                if start < n { try sink.write(UnsafeRawBufferPointer(rebasing: raw[start..<n])) }
+                if n > 0 { lastWasCR = raw[n - 1] == 13 }
+            }
+            count += Int64(n)
+            return true
+        } catch {
+            self.error = error
+            return false
+        }
+    }
+
+    /// The BIO method, made once (thread-safe lazy global).
+    nonisolated(unsafe) static let method: OpaquePointer? = {
+        let type = BIO_get_new_index() | BIO_TYPE_SOURCE_SINK
+        guard let m = BIO_meth_new(type, "sealmilter stream") else { return nil }
+        _ = BIO_meth_set_read_ex(m) { bio, buf, len, readbytes in
+            guard let bio, let buf, let d = BIO_get_data(bio) else { return 0 }
+            let me = Unmanaged<StreamBIO>.fromOpaque(d).takeUnretainedValue()
+            seal_bio_clear_retry_flags(bio)
+            let k = me.read(buf, len)
+            if k <= 0 { readbytes?.pointee = 0; return 0 }
+            readbytes?.pointee = k
+            return 1
+        }
+        _ = BIO_meth_set_write_ex(m) { bio, buf, len, written in
+            guard let bio, let buf, let d = BIO_get_data(bio) else { return 0 }
+            let me = Unmanaged<StreamBIO>.fromOpaque(d).takeUnretainedValue()
+            seal_bio_clear_retry_flags(bio)
+            guard me.write(buf, len) else { written?.pointee = 0; return 0 }
+            written?.pointee = len
+            return 1
+        }
+        _ = BIO_meth_set_ctrl(m) { _, cmd, _, _ in
+            switch cmd {
+            case BIO_CTRL_FLUSH: return 1
+            case BIO_CTRL_PENDING, BIO_CTRL_WPENDING: return 0
+            default: return 0
+            }
+        }
+        _ = BIO_meth_set_create(m) { _ in 1 }
+        _ = BIO_meth_set_destroy(m) { _ in 1 }
+        return m
+    }()
+}
