@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import COpenSSL
 
 /// A memory BIO (`BIO_s_mem`), owned; for small things (certificates, keys, DER).
@@ -99,17 +102,10 @@ public final class StreamBIO {
             if !crlf {
                 try sink.write(raw)
             } else {
-                var start = 0
-                for i in 0..<n where raw[i] == 10 {
-                    let prevCR = i > 0 ? raw[i - 1] == 13 : lastWasCR
-                    if !prevCR {
-                        if i > start { try sink.write(UnsafeRawBufferPointer(rebasing: raw[start..<i])) }
-                        try [UInt8(13)].withUnsafeBytes { try sink.write($0) }
-                        start = i
-                    }
-                }
-                if start < n { try sink.write(UnsafeRawBufferPointer(rebasing: raw[start..<n])) }
+                // One write per call: bare LF becomes CRLF.
+                let out = LineEnds.crlf(raw, afterCR: lastWasCR)
                 if n > 0 { lastWasCR = raw[n - 1] == 13 }
+                if let out { try out.withUnsafeBytes { try sink.write($0) } } else { try sink.write(raw) }
             }
             count += Int64(n)
             return true
@@ -151,4 +147,61 @@ public final class StreamBIO {
         _ = BIO_meth_set_destroy(m) { _ in 1 }
         return m
     }()
+}
+
+/// Line-end conversion on raw bytes, without per-byte array appends.
+public enum LineEnds {
+    /// `bytes` with every bare LF turned into CRLF, or nil when there is none
+    /// (`afterCR`: the byte before `bytes` was a CR).
+    public static func crlf(_ bytes: UnsafeRawBufferPointer, afterCR: Bool) -> [UInt8]? {
+        let n = bytes.count
+        guard n > 0, let base = bytes.baseAddress else { return nil }
+        // Find the bare LFs with memchr (vectorised): most input has CRLF already.
+        var bare: [Int] = []
+        var off = 0
+        while off < n, let hit = memchr(base + off, 10, n - off) {
+            let i = UnsafeRawPointer(hit) - base
+            let prevCR = i > 0 ? base.load(fromByteOffset: i - 1, as: UInt8.self) == 13 : afterCR
+            if !prevCR { bare.append(i) }
+            off = i + 1
+        }
+        if bare.isEmpty { return nil }
+        var out = [UInt8]()
+        out.reserveCapacity(n + bare.count)
+        var start = 0
+        for i in bare {
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<i]))
+            out.append(13)
+            start = i
+        }
+        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<n]))
+        return out
+    }
+}
+
+/// A sink that writes base64 text (without line ends) as lines of 76 characters
+/// ending in CRLF, by block copies.
+public final class Base64LineSink: ByteSink {
+    private let sink: any ByteSink
+    private var column = 0
+    private static let width = 76
+    public init(_ sink: any ByteSink) { self.sink = sink }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count + bytes.count / 38 + 4)
+        var off = 0
+        while off < bytes.count {
+            let k = min(Self.width - column, bytes.count - off)
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[off..<(off + k)]))
+            off += k; column += k
+            if column == Self.width { out.append(13); out.append(10); column = 0 }
+        }
+        try out.withUnsafeBytes { try sink.write($0) }
+    }
+
+    /// Ends the last line.
+    public func finish() throws {
+        if column > 0 { try [UInt8(13), 10].withUnsafeBytes { try sink.write($0) }; column = 0 }
+    }
 }

@@ -115,14 +115,18 @@ public enum CMS {
     /// indefinite-length DER, base64, to `sink` (i2d_CMS_bio_stream).
     static func stream(_ cms: OpaquePointer, from source: any ByteSource, to sink: any ByteSink, crlf: Bool, what: String) throws -> Int64 {
         let input = try StreamBIO(source: source)
-        let output = try StreamBIO(sink: sink, crlf: crlf)
+        // OpenSSL's base64 without line ends; the lines (76 columns, CRLF or LF) are cut by block copies.
+        let lines = Base64LineSink(crlf ? sink : LFSink(sink))
+        let output = try StreamBIO(sink: lines)
         guard let b64 = BIO_new(BIO_f_base64()) else { throw OpenSSLError.drain("BIO_new(base64)") }
+        BIO_set_flags(b64, BIO_FLAGS_BASE64_NO_NL)
         defer { BIO_free(b64) }  // output is freed by its own owner
         BIO_push(b64, output.bio)
         defer { _ = BIO_pop(b64) }
         let ok = i2d_CMS_bio_stream(b64, cms, input.bio, Int32(streamFlags)) == 1 && seal_bio_flush(b64) == 1
         if let e = input.error ?? output.error { ERR_clear_error(); throw e }
         guard ok else { throw OpenSSLError.drain(what) }
+        try lines.finish()
         return input.count
     }
 }
@@ -182,5 +186,14 @@ public final class DetachedSigner {
             _ = i2d_CMS_ContentInfo(cms, &p)
         }
         return out
+    }
+}
+
+/// Turns CRLF into LF on the way to `sink` (the base64 lines of a message with LF line ends).
+final class LFSink: ByteSink {
+    let sink: any ByteSink
+    init(_ sink: any ByteSink) { self.sink = sink }
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        try bytes.filter { $0 != 13 }.withUnsafeBytes { try sink.write($0) }
     }
 }

@@ -302,7 +302,8 @@ else notok "no certificate, tempfail" "reply '$r'"; fi
 # (7) no certificate, fallback action (quarantine): held, not delivered.
 T=$(tok fb); msg "$W/msgs/f.eml" "$T" E2E-FALLBACK nobody@ext.test
 send f --from alice@int.test --to nobody@ext.test --data "@$W/msgs/f.eml"
-q=$(queued_id f); sleep 1
+q=$(queued_id f)
+for i in $(seq 1 100); do pfh_held_ids | grep -qx "$q" && break; sleep 0.2; done
 if [ -n "$q" ] && pfh_held_ids | grep -qx "$q" && [ -z "$(pfh_sink_find "$T")" ]; then ok "no certificate, fallback action quarantine: held ($q), nothing delivered"
 else notok "no certificate, fallback action" "queue id '$q', held: $(pfh_held_ids | tr '\n' ' '), reply $(data_reply f)"; fi
 
@@ -310,8 +311,12 @@ else notok "no certificate, fallback action" "queue id '$q', held: $(pfh_held_id
 # without gets its own version (signed, marked) once; neither gets the other's.
 T=$(tok mixed); msg "$W/msgs/m.eml" "$T" E2E-MIXED "rsa@ext.test, nobody@ext.test"
 send m --from alice@int.test --to rsa@ext.test,nobody@ext.test --data "@$W/msgs/m.eml"
-wait_sent m; sleep 2
-nr=$(copies "$T" rsa@ext.test); nn=$(copies "$T" nobody@ext.test)
+wait_sent m
+for i in $(seq 1 100); do  # the version comes through the submission listener: wait for both copies
+    nr=$(copies "$T" rsa@ext.test); nn=$(copies "$T" nobody@ext.test)
+    [ "$nr" -ge 1 ] && [ "$nn" -ge 1 ] && break; sleep 0.2
+done
+sleep 1; nr=$(copies "$T" rsa@ext.test); nn=$(copies "$T" nobody@ext.test)
 if [ "$nr" != 1 ] || [ "$nn" != 1 ]; then notok "mixed: one copy each" "rsa@ext.test got $nr, nobody@ext.test got $nn; $(grep -E 'action=' "$W/log/daemon.log" | tail -2 | tr '\n' ' ')"
 else
     got m "$T" rsa@ext.test; got m "$T" nobody@ext.test

@@ -47,48 +47,49 @@ final class EntitySource: ByteSource {
 
     /// Bare LF becomes CRLF (a CR at the end of the previous chunk counts).
     private func canonical(_ b: [UInt8]) -> [UInt8] {
-        var bare = 0
-        var prevCR = lastWasCR
-        for x in b { if x == 10 && !prevCR { bare += 1 }; prevCR = x == 13 }
-        defer { lastWasCR = b.last == 13 }
-        if bare == 0 { return b }
-        var out = [UInt8]()
-        out.reserveCapacity(b.count + bare)
-        prevCR = lastWasCR
-        for x in b {
-            if x == 10 && !prevCR { out.append(13) }
-            out.append(x)
-            prevCR = x == 13
-        }
-        return out
+        let out = b.withUnsafeBytes { LineEnds.crlf($0, afterCR: lastWasCR) }
+        lastWasCR = b.last == 13
+        return out ?? b
     }
 }
 
 /// Appends to a spool, turning CRLF into LF when the message's body uses LF line
-/// ends (so the output keeps the original's convention).
+/// ends (so the output keeps the original's convention). Writes are gathered into
+/// 64 KiB blocks (a spool on disk makes one system call per append); ``finish()``
+/// writes the rest and must be called before the spool is read.
 final class SpoolSink: ByteSink {
     let spool: BodySpool
     private let toLF: Bool
     private var heldCR = false
+    private var pending: [UInt8] = []
+    private static let block = 64 * 1024
 
-    init(_ spool: BodySpool, lineEnd: LineEnd) { self.spool = spool; toLF = lineEnd == .lf }
+    init(_ spool: BodySpool, lineEnd: LineEnd) {
+        self.spool = spool; toLF = lineEnd == .lf
+        pending.reserveCapacity(Self.block + 4096)
+    }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         if !toLF {
-            spool.append(bytes)
+            pending.append(contentsOf: bytes)
         } else {
-            var out = [UInt8]()
-            out.reserveCapacity(bytes.count + 1)
-            if heldCR { if bytes.first != 10 { out.append(13) }; heldCR = false }
+            if heldCR { if bytes.first != 10 { pending.append(13) }; heldCR = false }
             for i in 0..<bytes.count {
                 let x = bytes[i]
                 if x == 13 {
-                    if i + 1 < bytes.count { if bytes[i + 1] != 10 { out.append(13) } } else { heldCR = true }
+                    if i + 1 < bytes.count { if bytes[i + 1] != 10 { pending.append(13) } } else { heldCR = true }
                     continue
                 }
-                out.append(x)
+                pending.append(x)
             }
-            out.withUnsafeBytes { spool.append($0) }
+        }
+        if pending.count >= Self.block { try flush() }
+    }
+
+    private func flush() throws {
+        if !pending.isEmpty {
+            pending.withUnsafeBytes { spool.append($0) }
+            pending.removeAll(keepingCapacity: true)
         }
         if let e = spool.error { throw SMIMEError(e) }
     }
@@ -96,9 +97,10 @@ final class SpoolSink: ByteSink {
     func write(_ bytes: [UInt8]) throws { try bytes.withUnsafeBytes { try write($0) } }
     func write(_ text: String) throws { try write(Array(text.utf8)) }
 
-    /// Writes a held CR (a CR at the very end).
+    /// Writes what is gathered (and a CR held at the very end).
     func finish() throws {
-        if heldCR { heldCR = false; try write([13]) }
+        if heldCR { heldCR = false; pending.append(13) }
+        try flush()
     }
 }
 

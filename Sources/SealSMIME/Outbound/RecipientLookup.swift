@@ -7,6 +7,8 @@ final class RecipientLookup: MessageContribution {
     let selector: CertificateSelector
     let sources: [any RecipientCertificateSource]
     let time: Int64
+    /// The policy's section, whose short-lived selection cache is used when set.
+    var settings: SMIMESettings? = nil
     private var cache: [String: CertificateSelection] = [:]
 
     init(selector: CertificateSelector, sources: [any RecipientCertificateSource], time: Int64) {
@@ -18,7 +20,7 @@ final class RecipientLookup: MessageContribution {
     func select(_ address: String) -> CertificateSelection {
         let a = address.lowercased()
         if let s = cache[a] { return s }
-        let s = selector.select(for: a, from: sources, at: time)
+        let s = (try? settings?.selection(for: a, at: time)) ?? selector.select(for: a, from: sources, at: time)
         cache[a] = s
         return s
     }
@@ -27,6 +29,10 @@ final class RecipientLookup: MessageContribution {
     static func shared(_ settings: SMIMESettings, _ outcome: MessageOutcome) throws -> RecipientLookup {
         let selector: CertificateSelector
         do { selector = try settings.selector() } catch { throw SMIMEError("smime.trust cannot be used: \(error)") }
-        return outcome.contribution { RecipientLookup(selector: selector, sources: settings.sources, time: UTCTime.now()) }
+        return outcome.contribution {
+            let l = RecipientLookup(selector: selector, sources: settings.sources, time: UTCTime.now())
+            l.settings = settings
+            return l
+        }
     }
 }

@@ -21,9 +21,9 @@ public struct SMIMECertificateCondition: Condition {
 
     public func holds(in message: MessageFacts, recipients: [String]) -> Bool {
         guard let settings = message.settings.features[SMIMESettings.self], !recipients.isEmpty else { return !wanted }
-        guard let selector = try? settings.selector() else { return !wanted }  // no trust store: nobody is usable
         let now = UTCTime.now()
-        let all = recipients.allSatisfy { selector.select(for: $0, from: settings.sources, at: now).chosen != nil }
+        // No trust store: nobody is usable.
+        let all = recipients.allSatisfy { (try? settings.selection(for: $0, at: now))?.chosen != nil }
         return all == wanted
     }
 

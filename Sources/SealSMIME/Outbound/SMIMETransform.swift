@@ -73,6 +73,7 @@ final class SMIMETransform: BodyTransform {
                 let signed = context.newSpool()
                 let signedSink = SpoolSink(signed, lineEnd: .crlf)
                 let signedHead = try sign(entity, identity, into: signedSink, eol: .crlf)
+                try signedSink.finish()
                 let head = Self.fieldBytes(signedHead) + [13, 10]
                 outer = try encrypt(EntitySource([.bytes(head), .body(signed.reader())]), recipients, into: sink)
             } else {

@@ -252,6 +252,29 @@ public final class SMIMESettings: PolicyFeature, @unchecked Sendable {
         }
     }
 
+    private struct CachedSelection { var fingerprints: [String]; var selection: CertificateSelection; var until: Int64 }
+    private let selections = Mutex<[String: CachedSelection]>([:])
+
+    /// The certificate for `address` at `time` (``CertificateSelector/select``),
+    /// remembered for up to a minute while the certificates on file stay the same
+    /// (and never past the chosen one's expiry), so that a busy gateway does not
+    /// verify the same chain for every message.
+    public func selection(for address: String, at time: Int64) throws -> CertificateSelection {
+        let a = address.lowercased()
+        let srcs = sources
+        let fingerprints = srcs.flatMap { s in ((try? s.certificates(for: a)) ?? []).map(\.fingerprint) }
+        if let hit = selections.withLock({ $0[a] }), hit.fingerprints == fingerprints, time >= hit.selection.time, time < hit.until {
+            return hit.selection
+        }
+        let sel = try selector().select(for: a, from: srcs, at: time)
+        let until = min(time + 60, sel.chosen?.notAfter ?? (time + 60))
+        selections.withLock { c in
+            if c.count > 10_000 { c.removeAll() }
+            c[a] = CachedSelection(fingerprints: fingerprints, selection: sel, until: until)
+        }
+        return sel
+    }
+
     /// The recipient store, when configured (for harvesting).
     public var certificateDirectory: CertificateDirectory? { storePath.map { store(for: $0) } }
 

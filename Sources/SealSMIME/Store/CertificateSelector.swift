@@ -43,6 +43,8 @@ public struct CertificateSelection: Sendable {
     public var candidates: [(certificate: Certificate, source: String, reason: UnusableReason?)]
     /// Sources that could not be read (name and error).
     public var sourceErrors: [String]
+    /// When it was judged (seconds since 1970).
+    public var time: Int64 = 0
 
     /// One line for logs: which certificate, or why none.
     public var summary: String {
@@ -87,7 +89,7 @@ public struct CertificateSelector: Sendable {
     public func select(for address: String, from sources: [any RecipientCertificateSource], at time: Int64,
                        use: Use = .encryption) -> CertificateSelection {
         let a = address.lowercased()
-        var sel = CertificateSelection(address: a, chosen: nil, candidates: [], sourceErrors: [])
+        var sel = CertificateSelection(address: a, chosen: nil, candidates: [], sourceErrors: [], time: time)
         var seen = Set<String>()
         for s in sources {
             let certs: [Certificate]
