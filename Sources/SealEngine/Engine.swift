@@ -92,6 +92,8 @@ public final class Engine: Sendable {
         // A submission marker counts only from a loopback client.
         if submission != nil { n.insert(.clientMacros) }
         if policy.milter.macros == .all { n.formUnion([.clientMacros, .tlsMacros, .authMacros]) }
+        // Openers look at the whole message (``MessageOpener``).
+        if !policy.openers.isEmpty { n.insert(.body) }
         return n
     }
 
@@ -104,6 +106,8 @@ public final class Engine: Sendable {
         }
         // The recipients of other versions leave the original transaction.
         if hasVersionRules { m.insert(.deleteRecipients) }
+        // Openers add results, remove forged ones, may deliver the opened entity.
+        if !policy.openers.isEmpty { m.formUnion([.addHeaders, .changeHeaders, .changeBody]) }
         return m
     }
 }

@@ -1,5 +1,6 @@
 import SealEngine
 import SealCtl
+import SealSMIME
 import SealEnvelope
 
 /// The composition root: the actions and conditions this library's engines know.
@@ -9,6 +10,8 @@ import SealEnvelope
 public enum Composition {
     public static let registry: Registry = {
         var registry = Registry.builtin
+        registry.register(feature: SMIMEInboundSettings.self)
+        registry.register(opener: SMIMEOpener.self)
         registry.register(feature: EnvelopeSettings.self)
         registry.register(action: EncryptAction.self)
         return registry
