@@ -14,6 +14,7 @@ public enum Composition {
         registry.register(opener: SMIMEOpener.self)
         registry.register(feature: EnvelopeSettings.self)
         registry.register(action: EncryptAction.self)
+        registry.register(opener: EnvelopeReplyOpener.self)
         return registry
     }()
 }

@@ -10,10 +10,11 @@
 #      original message; a wrong passcode is refused.
 #   3. `sealctl envelope open --key` recovers the original byte for byte (line
 #      ends aside: the sink stores LF).
-#   4. Secure replies built by the Python writer go back through Postfix: the
-#      delivered reply decrypts (`sealctl envelope open --reply-secret`) to the reply
-#      as written; a tampered one and one made with another envelope's reply key
-#      are refused.
+#   4. Secure replies built by the Python writer go back through Postfix: the milter
+#      decrypts a good one (delivered marked X-Sealmilter-Decrypted: envelope-reply,
+#      the reply's text in place of the block); a tampered one and one made with
+#      another envelope's reply key are flagged and delivered as they came;
+#      `sealctl envelope open --reply-secret` decrypts the block offline too.
 #   5. Fail closed: with the submission listener down (the passcode message cannot
 #      be submitted) the message is tempfailed and nothing reaches the sink.
 # OUTDIR (or E2E_ENVELOPE_OUT) keeps the delivered message.html, passcode.txt, the
@@ -88,6 +89,13 @@ rules:
       subject: {contains: [E2E-SECURE]}
     actions:
       - encrypt: {passcode: generated, subject: "Encrypted message", expires: 30d}
+  # The rules see a secure reply's decrypted text (the block itself holds no such word).
+  - name: e2e-reply-scanned
+    when:
+      direction: inbound
+      body: {contains: [figures look right]}
+    actions:
+      - add_header: {name: X-E2E-Reply-Scanned, value: "keyword found in the decrypted reply"}
 EOT
 chmod 644 "$POLICY"
 r=$("$SEALCTL" check-config --user postfix "$POLICY" 2>&1) || { notok "setup: policy" "$r"; echo "$PASS passed, $FAIL failed"; exit 1; }
@@ -215,14 +223,40 @@ if [ -n "$ENVFILE" ] && [ -n "$PASSFILE" ]; then
         for _ in $(seq 1 100); do f=$(pfh_sink_find "$RT" | head -1); [ -n "$f" ] && break; sleep 0.2; done
         if [ -z "$f" ]; then notok "4 secure reply ($kind) through Postfix" "not delivered: $(grep -E '^<\*\*' "$W/out/reply-$kind" | head -2 | tr '\n' ' ')"; continue; fi
         pfh_sink_message "$f" > "$W/msgs/reply-$kind.delivered"
-        if "$SEALCTL" envelope open --key "$W/keys/envelope-recovery.pem" --reply-secret "$W/keys/envelope-reply.secret" \
-                "$W/msgs/reply-$kind.delivered" -o "$W/msgs/reply-$kind.opened" 2>"$W/out/reply-$kind.err"; then
-            if [ "$kind" != good ]; then notok "4 secure reply ($kind) refused" "it was decrypted"
-            elif cmp -s "$W/msgs/reply-$kind.opened" "$W/msgs/reply-inner.eml"; then ok "4 secure reply through Postfix decrypts to the reply as written"
-            else notok "4 secure reply through Postfix decrypts" "decrypted text differs"; fi
+        D=$W/msgs/reply-$kind.delivered
+        if [ "$kind" = good ]; then
+            # The milter decrypted it: marked, the reply's text in place of the block.
+            if ! grep -q '^X-Sealmilter-Decrypted: envelope-reply' "$D"; then
+                notok "4 secure reply through Postfix arrives decrypted" "no X-Sealmilter-Decrypted field: $(grep -i '^X-Sealmilter' "$D" | tr '\n' ' ')"
+            elif grep -q 'BEGIN SEALMILTER SECURE REPLY' "$D" || ! grep -qF "$SECRET-reply" "$D"; then
+                notok "4 secure reply through Postfix arrives decrypted" "the delivered body is not the decrypted reply"
+            elif ! grep -q "^From: bob@ext.test" "$D" || ! grep -q "^Message-ID: <$RT@ext.test>" "$D"; then
+                notok "4 secure reply through Postfix arrives decrypted" "outer fields not kept"
+            elif ! grep -q '^X-E2E-Reply-Scanned:' "$D"; then
+                notok "4 secure reply through Postfix arrives decrypted" "decrypted, but the body rule did not see the decrypted text"
+            else
+                ok "4 secure reply through Postfix arrives decrypted for the internal sender (X-Sealmilter-Decrypted: envelope-reply; a body rule matched the decrypted text)"
+            fi
+            # Offline, the block as sent opens with sealctl too.
+            if "$SEALCTL" envelope open --key "$W/keys/envelope-recovery.pem" --reply-secret "$W/keys/envelope-reply.secret" \
+                    "$W/msgs/reply-$kind.eml" -o "$W/msgs/reply-$kind.opened" 2>"$W/out/reply-$kind.err" &&
+               cmp -s "$W/msgs/reply-$kind.opened" "$W/msgs/reply-inner.eml"; then
+                ok "4 sealctl envelope open --reply-secret decrypts the block to the reply as written"
+            else
+                notok "4 sealctl envelope open --reply-secret decrypts the block" "$(cat "$W/out/reply-$kind.err")"
+            fi
         else
-            if [ "$kind" = good ]; then notok "4 secure reply through Postfix decrypts" "$(cat "$W/out/reply-$kind.err")"
-            else ok "4 secure reply ($kind) refused: $(sed 's/^sealctl: [^:]*: //' "$W/out/reply-$kind.err")"; fi
+            if grep -q '^X-Sealmilter-Decrypted' "$D"; then
+                notok "4 secure reply ($kind) flagged, not decrypted" "it was decrypted"
+            elif grep -q '^X-E2E-Reply-Scanned:' "$D"; then
+                notok "4 secure reply ($kind) flagged, not decrypted" "the rules saw decrypted text"
+            elif ! grep -q '^X-Sealmilter-Envelope-Reply: invalid' "$D" || ! grep -q 'BEGIN SEALMILTER SECURE REPLY' "$D"; then
+                notok "4 secure reply ($kind) flagged, not decrypted" "not flagged or not delivered as it came: $(grep -i '^X-Sealmilter' "$D" | tr '\n' ' ')"
+            elif "$SEALCTL" envelope open --key "$W/keys/envelope-recovery.pem" --reply-secret "$W/keys/envelope-reply.secret" "$D" -o /dev/null 2>/dev/null; then
+                notok "4 secure reply ($kind) flagged, not decrypted" "sealctl envelope open accepted it"
+            else
+                ok "4 secure reply ($kind) flagged, delivered as it came: $(sed -n 's/^X-Sealmilter-Envelope-Reply: //p' "$D")"
+            fi
         fi
     done
 fi
