@@ -66,6 +66,8 @@ let package = Package(
             "SealEngine", "SealEnvelope", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sealbench", dependencies: ["SealEngine", "SealMIME", "SealPolicy", "SealPattern"]),
+        .executableTarget(name: "envelope-bench", dependencies: ["SealEnvelope", "SealEngine", "SealPolicy", "SealCrypto"], path: "Benchmarks/envelope",
+                          exclude: ["run.sh"]),
         // Shared by the test targets: the seeded random generator.
         .target(name: "SealTestSupport", path: "Tests/SealTestSupport"),
         .testTarget(name: "SealMIMETests", dependencies: ["SealMIME", "SealTestSupport"]),

@@ -32,6 +32,7 @@ public final class AESGCM {
         let start = out.count
         out.append(contentsOf: repeatElement(0, count: plaintext.count + Self.tagSize))
         var n: Int32 = 0
+        // (The zero fill above is a memset; the ciphertext overwrites it.)
         let ok = nonce.withUnsafeBufferPointer { iv in aad.withUnsafeBufferPointer { a in out.withUnsafeMutableBufferPointer { o -> Bool in
             guard EVP_EncryptInit_ex(ctx, nil, nil, nil, iv.baseAddress) == 1 else { return false }
             if a.count > 0 { guard EVP_EncryptUpdate(ctx, nil, &n, a.baseAddress, Int32(a.count)) == 1 else { return false } }

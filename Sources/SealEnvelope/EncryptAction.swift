@@ -112,6 +112,11 @@ public struct EncryptAction: Action {
             }
             return out
         }
+        // A second encrypt (or protect) rule of this version: one envelope, one set
+        // of passcode messages (the passcodes are the same: one per message and recipient).
+        let c = context.outcome.contribution { EnvelopeContribution() }
+        defer { c.requests.append(EnvelopeRequest(action: self, settings: settings, codes: codes, rule: context.rule.name)) }
+        if !c.requests.isEmpty { return nil }
         var refs: [(name: String, value: String)] = []
         if let id = m.headers.first(where: { $0.name.lowercased() == "message-id" })?.value {
             refs.append(("References", OriginalMessage.unfold(id)))
@@ -131,8 +136,6 @@ public struct EncryptAction: Action {
         case .shared:
             break
         }
-        let c = context.outcome.contribution { EnvelopeContribution() }
-        c.requests.append(EnvelopeRequest(action: self, settings: settings, codes: codes, rule: context.rule.name))
         return nil
     }
 }
@@ -193,7 +196,9 @@ struct EnvelopeRequest {
 final class EnvelopeContribution: MessageContribution {
     var requests: [EnvelopeRequest] = []
     func endOfMessage(_ context: EndOfMessageContext) throws {
-        guard let first = requests.first else { return }
+        guard var first = requests.first else { return }
+        // Rights (issue 13) from any of the rules that applied.
+        if first.action.rights == nil, let r = requests.first(where: { $0.action.rights != nil }) { first.action.rights = r.action.rights }
         context.add(EnvelopeTransform(request: first))
     }
 }

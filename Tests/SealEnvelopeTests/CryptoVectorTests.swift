@@ -2,8 +2,8 @@ import XCTest
 import SealCrypto
 
 /// Known-answer tests for the key derivations (RFC 5869, RFC 7914's PBKDF2-HMAC-SHA-256
-/// vectors) and AES-256-GCM (the GCM specification's test case 16 without AAD
-/// truncation: key/IV/plaintext of the McGrew–Viega test vectors).
+/// vectors) and AES-256-GCM (test cases 13 and 14 of McGrew and Viega's GCM
+/// specification: the 256-bit zero key).
 final class CryptoVectorTests: XCTestCase {
     func hex(_ s: String) -> [UInt8] {
         var out: [UInt8] = []
@@ -21,6 +21,34 @@ final class CryptoVectorTests: XCTestCase {
     func testHKDFRFC5869Case3EmptySaltAndInfo() throws {
         let okm = try KDF.hkdfSHA256(ikm: hex("0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b"), salt: [], info: [UInt8](), length: 42)
         XCTAssertEqual(okm, hex("8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8"))
+    }
+
+    func testAESGCMSpecificationCases13And14() throws {
+        let key = [UInt8](repeating: 0, count: 32), iv = [UInt8](repeating: 0, count: 12)
+        XCTAssertEqual(try AESGCM.seal(key: key, nonce: iv, aad: [], []), hex("530f8afbc74536b9a963b4f1c4cb738b"))
+        let c = try AESGCM.seal(key: key, nonce: iv, aad: [], [UInt8](repeating: 0, count: 16))
+        XCTAssertEqual(c, hex("cea7403d4d606b6e074ec5d3baf39d18" + "d0d1c8a799996bf0265b98b5d48ab919"))
+        XCTAssertEqual(try AESGCM.open(key: key, nonce: iv, aad: [], c), [UInt8](repeating: 0, count: 16))
+        var bad = c; bad[20] ^= 1
+        XCTAssertNil(try AESGCM.open(key: key, nonce: iv, aad: [], bad))
+        XCTAssertNil(try AESGCM.open(key: key, nonce: iv, aad: [1], c), "the AAD is authenticated")
+    }
+
+    func testECDHBothSidesAgreeAndSPKIRoundTrips() throws {
+        let a = try P256Key.generate(), b = try P256Key.generate()
+        XCTAssertEqual(try a.sharedSecret(with: b), try b.sharedSecret(with: a))
+        let der = try a.spkiDER()
+        XCTAssertEqual(der.count, 91)
+        let pub = try XCTUnwrap(P256Key.fromSPKI(der))
+        XCTAssertFalse(pub.hasPrivate)
+        XCTAssertEqual(try b.sharedSecret(with: pub), try b.sharedSecret(with: a))
+        XCTAssertNil(P256Key.fromSPKI(Array(der.dropLast())))
+        var offCurve = der; offCurve[90] ^= 1
+        XCTAssertNil(P256Key.fromSPKI(offCurve), "a point off the curve is refused")
+        let again = try XCTUnwrap(P256Key.fromPEM(Array(try a.privatePEM().utf8)))
+        XCTAssertTrue(again.hasPrivate)
+        XCTAssertEqual(try again.spkiDER(), der)
+        XCTAssertNil(P256Key.fromPEM(Array("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n".utf8)))
     }
 
     func testPBKDF2SHA256RFC7914() throws {

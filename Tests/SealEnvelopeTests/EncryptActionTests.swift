@@ -197,6 +197,32 @@ final class EncryptActionTests: XCTestCase {
         XCTAssertTrue(s.lastError.contains("spool"), s.lastError)
     }
 
+    func testTwoEncryptRulesMakeOneEnvelopeAndOnePasscodeMessageEach() throws {
+        let yaml = policy("encrypt") + """
+
+              - name: enc2
+                when: {subject: {contains: [Figures]}}
+                actions:
+                  - encrypt: {passcode: generated}
+            """
+        let (s, d, body) = try run(yaml)
+        XCTAssertEqual(d, .accept, s.lastError)
+        let notices = try XCTUnwrap(s.outcome?.notices)
+        XCTAssertEqual(notices.map(\.to), [["bob@example.com"], ["carol@example.net"]])
+        let r = try EnvelopeReader(page: try page(body))
+        XCTAssertEqual(r.recipients.count, 2)
+        XCTAssertNoThrow(try r.contentKey(passcode: try XCTUnwrap(passcode(in: notices[0].text)), address: "bob@example.com"))
+    }
+
+    func testOutsideRecipientsGetTheirOwnEncryptedVersion() throws {
+        let yaml = policy("encrypt").replacingOccurrences(of: "  - name: enc\n", with: "  - name: enc\n    for_each_recipient: true\n")
+        let (s, d, _) = try run(yaml, to: ["bob@example.com", "dave@int.test"])
+        XCTAssertEqual(d, .accept, s.lastError)
+        XCTAssertEqual(s.versions.count, 2, "one version for the inside recipient, one encrypted for the outside one")
+        let notices = s.noticesSent
+        XCTAssertEqual(notices.map(\.to), [["bob@example.com"]], "only the outside recipient gets a passcode")
+    }
+
     func testPolicyErrors() throws {
         func errors(_ yaml: String) -> String {
             Policy.diagnose(yaml: yaml, file: "p.yaml", registry: registry).map(\.description).joined(separator: "\n")
