@@ -16,6 +16,8 @@ import PackageDescription
 //   SealMetrics     process-wide Prometheus metrics (swift-prometheus)
 //   SealmilterCAPI  the C-exported interface declared in include/sealmilter.h, and the
 //                   composition root that registers feature modules' actions and conditions
+//   SealConnect     TLS connectors (connectors: section, inbound refusal at MAIL, TLS and
+//                   connector conditions, the Postfix smtp_tls_policy_maps table)
 //   SealCtl         sealctl's commands (check-config, scan), in the library
 //   SealEnvelope    envelope encryption (issue 12): the format, the page with the viewer
 //                   (Viewer/, embedded in code), the `encrypt` action and `envelope:`
@@ -59,11 +61,13 @@ let package = Package(
         .systemLibrary(name: "CLDAP", pkgConfig: "ldap", providers: [.apt(["libldap-dev"])]),
         // S/MIME: inbound verification, harvesting, decryption (an engine opener), LDAP directory.
         .target(name: "SealSMIME", dependencies: ["SealEngine", "SealPolicy", "SealCrypto", "COpenSSL", "CLDAP"]),
-        .target(name: "SealmilterCAPI", dependencies: ["SealEngine", "SealCtl", "SealSMIME", "SealEnvelope"]),
+        .target(name: "SealmilterCAPI", dependencies: ["SealEngine", "SealCtl", "SealSMIME", "SealEnvelope", "SealConnect"]),
+        // TLS connectors: the connectors: section, inbound enforcement, TLS conditions, the Postfix table.
+        .target(name: "SealConnect", dependencies: ["SealEngine", "SealPolicy"]),
         // sealctl's commands; they live in libsealmilter, and the sealctl program
         // (Sources/sealctl/main.c) is a C host of the library like the daemon.
         .target(name: "SealCtl", dependencies: [
-            "SealEngine", "SealEnvelope", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "SealEngine", "SealEnvelope", "SealConnect", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sealbench", dependencies: ["SealEngine", "SealMIME", "SealPolicy", "SealPattern"]),
         .executableTarget(name: "envelope-bench", dependencies: ["SealEnvelope", "SealEngine", "SealPolicy", "SealCrypto"], path: "Benchmarks/envelope",
@@ -76,6 +80,7 @@ let package = Package(
         .testTarget(name: "SealPatternTests", dependencies: ["SealPattern", "SealTestSupport"]),
         .testTarget(name: "SealPolicyTests", dependencies: ["SealPolicy", "SealPattern", "SealEngine", "SealTestSupport"]),
         .testTarget(name: "SealSMIMETests", dependencies: ["SealSMIME", "SealEngine", "SealPolicy", "SealCrypto"]),
+        .testTarget(name: "SealConnectTests", dependencies: ["SealConnect", "SealEngine", "SealPolicy"]),
         .testTarget(name: "SealEngineTests", dependencies: ["SealEngine", "SealMetrics", "SealTestSupport", "SealCrypto", "SealSubmit"]),
         .testTarget(name: "SealEnvelopeTests", dependencies: ["SealEnvelope", "SealEngine", "SealCrypto", "SealTestSupport"]),
     ]

@@ -31,6 +31,8 @@ step e2e        Tests/e2e/run.sh .build/debug/sealmilterd .build/debug/sealctl
 step sendmail   Tests/sendmail/run.sh .build/debug/sealmilterd .build/debug/sealctl
 step miltertest Tests/e2e/run-miltertest.sh .build/debug/sealmilterd
 step fuzz       Tests/fuzz/run.sh 60
+step connect    Tests/e2e/connect.sh .build/debug/sealmilterd .build/debug/sealctl
+step rules      Tests/e2e/rules.sh .build/debug/sealmilterd .build/debug/sealctl
 step envelope   Tests/e2e/envelope.sh .build/debug/sealmilterd .build/debug/sealctl
 step package    packaging/tests/install-test.sh
 

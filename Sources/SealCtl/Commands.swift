@@ -13,7 +13,7 @@ public struct Sealctl: ParsableCommand {
         commandName: "sealctl",
         abstract: "Check Sealmilter policies and scan messages offline with the same engine as the milter.",
         version: "0.1.0",
-        subcommands: [CheckConfig.self, Scan.self, Keys.self, Envelope.self]
+        subcommands: [CheckConfig.self, Scan.self, PostfixCommand.self, Test.self, Keys.self, Envelope.self]
     )
 
     public init() {}
@@ -113,30 +113,11 @@ struct Scan: ParsableCommand {
             printError("sealctl: \(error)")
             throw ExitCode(1)
         }
-        let fd: Int32
-        if message == "-" { fd = 0 } else {
-            fd = open(message, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else {
-                printError("sealctl: cannot read \(message): " + String(cString: strerror(errno)))
-                throw ExitCode(1)
-            }
-        }
-        defer { if fd > 0 { close(fd) } }
         // A dry run: versions and notices are shown, never submitted.
         let s = Session(engine: engine, decodeAll: true, dryRun: true)
         var d = s.mailFrom(from)
         for r in to where d == .continue { _ = s.rcpt(r) }
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        while d == .continue {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                printError("sealctl: cannot read \(message): " + String(cString: strerror(errno)))
-                throw ExitCode(1)
-            }
-            if n == 0 { break }
-            d = buffer.withUnsafeBytes { s.raw(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-        }
+        try MessageInput.feed(message, into: s, decision: &d)
         if d == .continue { d = s.endOfMessage() }
         if json {
             print(s.jsonReport())

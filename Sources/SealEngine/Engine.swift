@@ -2,6 +2,9 @@ import SealPattern
 import SealPolicy
 import SealDetect
 import SealMetrics
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A loaded policy, ready to evaluate messages. Immutable and shared by any number
 /// of sessions on any threads.
@@ -20,17 +23,37 @@ public final class Engine: Sendable {
     /// Whether messages keep their original header section (versions, or an
     /// action that needs it: ``Action/keepsOriginalHeaders``).
     let keepsOriginalHeaders: Bool
+    /// The time rules' `active:` windows are judged at (seconds since the epoch, UTC),
+    /// read once per message; tests and `sealctl test --at` set it.
+    let clock: @Sendable () -> Int64
+    /// Whether some rule has an `active:` window (otherwise the clock is not read).
+    let hasDateWindows: Bool
 
-    public init(policy: Policy) {
+    /// The real time, UTC seconds since the epoch.
+    public static let systemClock: @Sendable () -> Int64 = {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec)
+    }
+
+    public init(policy: Policy, clock: @escaping @Sendable () -> Int64 = Engine.systemClock) {
         var p = policy
-        // Every body condition gets its slot in one policy-wide pattern set.
+        // Every text condition (body, attachment_content) gets its slot in one
+        // policy-wide pattern set.
         var matchers: [TextMatcher] = []
         func slotted(_ conditions: [any Condition], _ assign: Bool) -> [any Condition] {
             conditions.map { c in
-                guard var b = c as? BodyCondition else { return c }
-                b.slot = assign ? matchers.count : nil
-                if assign { matchers.append(b.matcher) }
-                return b
+                if var b = c as? BodyCondition {
+                    b.slot = assign ? matchers.count : nil
+                    if assign { matchers.append(b.matcher) }
+                    return b
+                }
+                if var a = c as? AttachmentContentCondition {
+                    a.slot = assign ? matchers.count : nil
+                    if assign { matchers.append(a.matcher) }
+                    return a
+                }
+                return c
             }
         }
         func assignSlots(_ assign: Bool) {
@@ -48,9 +71,11 @@ public final class Engine: Sendable {
         }
         self.policy = p
         self.bodySet = set
-        self.readsText = p.rules.contains { $0.readsText }
-        self.hasVersionRules = p.rules.contains { $0.forEachRecipient }
-        self.keepsOriginalHeaders = hasVersionRules || p.rules.contains { $0.actions.contains { $0.keepsOriginalHeaders } }
+        self.readsText = p.rules.contains { $0.isEvaluated && $0.readsText }
+        self.hasVersionRules = p.rules.contains { $0.forEachRecipient && $0.isEnforced }
+        self.clock = clock
+        self.hasDateWindows = p.rules.contains { $0.active != nil }
+        self.keepsOriginalHeaders = hasVersionRules || p.rules.contains { $0.isEnforced && $0.actions.contains { $0.keepsOriginalHeaders } }
         self.submission = SubmissionSetup(policy: p)
     }
 
@@ -59,14 +84,15 @@ public final class Engine: Sendable {
 
     /// Loads and validates the policy file at `path`, with the actions and
     /// conditions of `registry`.
-    public convenience init(policyPath path: String, registry: Registry = .builtin) throws(PolicyError) {
+    public convenience init(policyPath path: String, registry: Registry = .builtin,
+                            clock: @escaping @Sendable () -> Int64 = Engine.systemClock) throws(PolicyError) {
         let policy: Policy
         do { policy = try Policy.load(path: path, registry: registry) } catch {
             Metrics.policyLoad(ok: false)
             throw error
         }
         Metrics.policyLoad(ok: true)
-        self.init(policy: policy)
+        self.init(policy: policy, clock: clock)
     }
 
     /// The stages and MTA facts this policy needs (drives milter protocol
@@ -74,15 +100,16 @@ public final class Engine: Sendable {
     /// forged `X-Sealmilter-*` fields are removed.
     public var needs: Needs {
         var n: Needs = [.headers]
-        for rule in policy.rules {
+        for rule in policy.rules where rule.isEvaluated {
             for c in rule.conditions + rule.exceptions {
                 n.formUnion(c.needs)
                 if c.stage == .body { n.insert(.body) }
             }
             for a in rule.actions {
                 var an = a.needs
-                // A refusal needs an answer before the end only when its rule is decided earlier.
-                if rule.isPerRecipient || rule.stage >= .body { an.remove(.earlyReply) }
+                // A refusal needs an answer before the end only when its rule is decided
+                // earlier; an audit rule never answers.
+                if rule.isPerRecipient || rule.stage >= .body || !rule.isEnforced { an.remove(.earlyReply) }
                 n.formUnion(an)
             }
         }
@@ -91,6 +118,11 @@ public final class Engine: Sendable {
         if hasVersionRules { n.formUnion([.mail, .rcpt, .body]) }
         // A submission marker counts only from a loopback client.
         if submission != nil { n.insert(.clientMacros) }
+        for g in gates where !g.gateNeeds.isEmpty {
+            n.formUnion(g.gateNeeds)
+            // A loopback client's refusal may wait for the marker check at end of headers.
+            if submission != nil { n.insert(.earlyReply) }
+        }
         if policy.milter.macros == .all { n.formUnion([.clientMacros, .tlsMacros, .authMacros]) }
         // Openers look at the whole message (``MessageOpener``).
         if !policy.openers.isEmpty { n.insert(.body) }
@@ -101,7 +133,7 @@ public final class Engine: Sendable {
     public var modifications: Modifications {
         var m: Modifications = [.changeHeaders]
         if policy.flagUnscannable { m.insert(.addHeaders) }
-        for rule in policy.rules {
+        for rule in policy.rules where rule.isEnforced {
             for a in rule.actions { m.formUnion(a.modifications) }
         }
         // The recipients of other versions leave the original transaction.

@@ -54,6 +54,9 @@ public struct Report: Codable, Sendable {
     public var rules: [String]
     /// The actions carried out, as `rule: summary`, in order.
     public var actions: [String]
+    /// What rules in `mode: audit` would have done (nothing of it was done), as
+    /// `rule would summary, ...`: the log line's `audit=`.
+    public var audited: [String] = []
     public var verdict: Verdict
     /// The versions by recipient group (empty when the policy makes none).
     public var versions: [Version] = []
@@ -96,6 +99,7 @@ extension Session {
         }
         report.notices = noticesSent.map { Report.Notice(to: $0.to, subject: $0.subject, sender: $0.sender, queue_id: $0.queueID) }
         report.marker_verified = markerVerified
+        report.audited = o.audited
         report.deferred_recipients = deferredRecipients
         return report
     }
@@ -126,6 +130,7 @@ extension Report {
         if !limits_exceeded.isEmpty { out += "Limits exceeded: " + limits_exceeded.joined(separator: ", ") + "\n" }
         out += "Rules matched: " + (rules.isEmpty ? "none" : rules.joined(separator: ", ")) + "\n"
         if !actions.isEmpty { out += "Actions: " + actions.joined(separator: "; ") + "\n" }
+        if !audited.isEmpty { out += "Audit (logged, not done): " + audited.joined(separator: "; ") + "\n" }
         var v = "Verdict: \(verdict.action)"
         if let reply = verdict.reply { v += " (\(reply))" }
         if let q = verdict.quarantine { v += ", quarantine: \(q)" }

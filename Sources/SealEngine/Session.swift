@@ -41,6 +41,11 @@ public final class Session {
     public var bodyReplaced: Bool { replacement != nil }
     /// The MTA macros received on this connection (names without braces).
     public private(set) var macros: [String: String] = [:]
+    /// Log words of a ``ConnectionGate``'s refusal of the current message (nil: none).
+    public internal(set) var gateLog: String?
+    /// A gate's refusal of a loopback client's message, held until its submission
+    /// marker is checked at the end of the header section.
+    var pendingGate: GateRefusal?
 
     // Connection
     public private(set) var clientHostname: String?
@@ -49,6 +54,8 @@ public final class Session {
 
     /// Decode every leaf completely (exact decoded sizes in reports; `sealctl scan`).
     public let decodeAll: Bool
+    /// Record every rule evaluation in a ``RuleTrace`` (`sealctl test`).
+    public let explain: Bool
 
     /// The current message.
     final class Message {
@@ -86,11 +93,18 @@ public final class Session {
     /// The session's pattern scratch space (made on first use, kept for its messages).
     private lazy var scratch: Scratch? = engine.bodySet?.makeScratch()
 
-    public init(engine: Engine, decodeAll: Bool = false, dryRun: Bool = false) {
+    public init(engine: Engine, decodeAll: Bool = false, dryRun: Bool = false, explain: Bool = false) {
         self.engine = engine
         self.decodeAll = decodeAll
         self.dryRun = dryRun
+        self.explain = explain
     }
+
+    /// The current message's rule evaluations (with ``explain``; nil otherwise).
+    public var trace: RuleTrace? { message?.runner.trace }
+    /// The time the current message's rules were judged at (UTC seconds; 0 when no
+    /// rule has a date window).
+    public var ruleTime: Int64? { message?.runner.now }
 
     /// The current message's facts (nil before MAIL).
     public var facts: MessageFacts? { message?.facts }
@@ -120,6 +134,7 @@ public final class Session {
 
     public func mailFrom(_ sender: String) -> Decision {
         let m = startMessage(sender: sender)
+        if let d = gateDecision(m) { return recorded(d) }
         return recorded(m.runner.advance(to: .mail, m.facts, m.outcome))
     }
 
@@ -171,6 +186,7 @@ public final class Session {
             needsBody = false
             return .continue
         }
+        if let d = pendingGateDecision(m) { return d }
         _ = m.runner.recipientsKnown(m.facts, m.outcome)
         let d = m.runner.advance(to: .headers, m.facts, m.outcome)
         let opens = d == .continue && wantsOpening(m)
@@ -303,6 +319,8 @@ public final class Session {
         deferredRecipients = []
         quarantineReason = nil
         reply = nil
+        gateLog = nil
+        pendingGate = nil
         needsBody = true
     }
 
@@ -351,7 +369,9 @@ public final class Session {
     @discardableResult
     private func startMessage(sender: String) -> Message {
         abort()
-        let runner = RuleRunner(rules: policy.rules, evaluation: policy.evaluation)
+        let runner = RuleRunner(rules: policy.rules, evaluation: policy.evaluation,
+                                now: engine.hasDateWindows || explain ? engine.clock() : 0)
+        if explain { runner.trace = RuleTrace() }
         let facts = MessageFacts(sender: stripAngles(sender), settings: policy.settings, macros: macros,
                                  collectText: engine.readsText, decodeAll: decodeAll, budget: runner.budget,
                                  bodySet: engine.bodySet, scratch: engine.bodySet == nil ? nil : scratch)
@@ -389,7 +409,10 @@ public final class Session {
         if o.budgetExceeded { limits.append("max-rule-cpu") }
         if !limits.isEmpty { s += " limits=" + limits.joined(separator: ",") }
         if !o.removedParts.isEmpty { s += " removed=" + o.removedParts.joined(separator: ",") }
+        // Audit rules that held: what they would have done (nothing was applied).
+        if !o.audited.isEmpty { s += " audit=\"" + Self.logText(o.audited.joined(separator: "; ")) + "\"" }
         if let r = o.reply, o.decision == .reject || o.decision == .tempfail { s += " reply=\"\(r.code) \(r.extendedCode) \(r.text)\"" }
+        if let g = gateLog { s += " " + g }
         s += versionsLog
         if m.deferred > 0 { s += " deferred=\(m.deferred)" }
         if let f = o.failure { s += " error=\"\(f)\"" }
@@ -406,6 +429,11 @@ public final class Session {
 }
 
 extension Session {
+    /// Text inside a quoted log value: quotes and control characters become '_'.
+    static func logText(_ v: String) -> String {
+        String(String.UnicodeScalarView(v.unicodeScalars.map { $0.value < 0x20 || $0 == "\"" || $0.value == 0x7f ? "_" : $0 }))
+    }
+
     /// A value from the client as one log word: spaces, quotes and control characters become '_'.
     static func logSafe(_ v: String) -> String {
         String(String.UnicodeScalarView(v.unicodeScalars.map { $0.value <= 0x20 || $0 == "\"" || $0.value == 0x7f ? "_" : $0 }))

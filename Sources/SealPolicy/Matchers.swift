@@ -68,14 +68,14 @@ public struct AddressPattern: Sendable, Equatable {
 
 /// Shell-style wildcard matching (`*` any run of characters, `?` one character), no
 /// character classes or escapes. Works on Unicode scalars; callers lower-case both sides.
-enum Glob {
-    static func hasWildcard(_ s: String) -> Bool {
+public enum Glob {
+    public static func hasWildcard(_ s: String) -> Bool {
         s.unicodeScalars.contains { $0 == "*" || $0 == "?" }
     }
 
     /// Iterative matcher: remembers only the last `*` and backtracks to it, so it needs
     /// no recursion and is linear for patterns with one star, O(n·m) at worst.
-    static func matches(_ pattern: String, _ text: String) -> Bool {
+    public static func matches(_ pattern: String, _ text: String) -> Bool {
         let p = Array(pattern.unicodeScalars)
         let t = Array(text.unicodeScalars)
         var pi = 0, ti = 0

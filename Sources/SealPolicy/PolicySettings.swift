@@ -128,6 +128,13 @@ extension PolicySettings {
         internalDomains.contains { $0.matches(domain: domain) }
     }
 
+    /// Whether the domain of `address` (brackets allowed) is one of `internal_domains`.
+    public func isInternal(address: String) -> Bool {
+        let (_, domain) = AddressPattern.split(AddressPattern.normalize(address))
+        guard let domain else { return false }
+        return isInternal(domain: domain)
+    }
+
     /// The direction of mail from `sender` to one `recipient` (addresses, brackets allowed):
     /// inbound (outside to inside), outbound (inside to outside), internal (inside to inside),
     /// or nil when neither is internal (relayed mail). The null sender counts as outside.

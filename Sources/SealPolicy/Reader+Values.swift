@@ -32,7 +32,8 @@ extension PolicyReader {
         return out.count == list.count ? out : nil
     }
 
-    static func addressPatternProblem(_ s: String) -> String? {
+    /// Why `s` is not an address pattern (see ``AddressPattern``), or nil.
+    public static func addressPatternProblem(_ s: String) -> String? {
         if s == "<>" { return nil }
         if s.contains(",") || s.contains(";") { return "holds several addresses; give one pattern per list item" }
         if s.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7f }) {

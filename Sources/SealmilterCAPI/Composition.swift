@@ -2,6 +2,7 @@ import SealEngine
 import SealCtl
 import SealSMIME
 import SealEnvelope
+import SealConnect
 
 /// The composition root: the actions and conditions this library's engines know.
 /// The engine's built-in ones, then each feature module's, one line per module
@@ -10,6 +11,15 @@ import SealEnvelope
 public enum Composition {
     public static let registry: Registry = {
         var registry = Registry.builtin
+        // SealConnect: TLS connectors and the conditions on TLS and connectors.
+        registry.register(feature: ConnectorSettings.self)
+        registry.register(condition: ConnectorCondition.self)
+        registry.register(condition: TLSVersionCondition.self)
+        registry.register(condition: CipherCondition.self)
+        registry.register(condition: TLSCertSubjectCondition.self)
+        registry.register(condition: TLSCertIssuerCondition.self)
+        registry.register(condition: ClientNetworkCondition.self)
+        registry.register(condition: RecipientForcedTLSCondition.self)
         registry.register(feature: SMIMEInboundSettings.self)
         registry.register(opener: SMIMEOpener.self)
         registry.register(feature: EnvelopeSettings.self)

@@ -38,10 +38,21 @@ final class FakeSMTPServer: @unchecked Sendable {
         t.start()
     }
 
-    func stop() { shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
+    private var stopped = false
+
+    /// Stops accepting. The listening socket is shut down here but closed by the
+    /// server's thread once it has left `accept`, so that its descriptor number is
+    /// never reused by another test's socket while this thread may still accept on it.
+    func stop() {
+        lock.lock(); stopped = true; lock.unlock()
+        shutdown(fd, Int32(SHUT_RDWR))
+    }
 
     private func serve() {
+        defer { close(fd) }
         while true {
+            lock.lock(); let done = stopped; lock.unlock()
+            if done { return }
             let c = accept(fd, nil, nil)
             if c < 0 { return }
             handle(c)

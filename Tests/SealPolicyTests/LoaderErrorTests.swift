@@ -437,10 +437,10 @@ import Testing
     @Test func oneDispositionPerRule() {
         expectRefused(oneRule("""
             actions:
-              - reject: "no"
               - add_header: {name: X-A, value: b}
+              - reject: "no"
               - discard: true
-            """), line: 6, "'discard' conflicts with 'reject' at line 4")
+            """), line: 6, "'discard' conflicts with 'reject' at line 5")
     }
 
     @Test func reservedAndMalformedHeaders() {

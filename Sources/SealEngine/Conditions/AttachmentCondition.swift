@@ -22,4 +22,13 @@ public struct AttachmentCondition: Condition {
         let part = message.parser.parts[index]
         return part.isLeaf && matcher.matches(filename: part.filename, mediaType: part.contentType.mediaType)
     }
+
+    public func explain(in message: MessageFacts, recipients: [String], held: Bool) -> String? {
+        let hit = message.parser.parts.indices.filter { picks(part: $0, in: message) }
+        if hit.isEmpty { return "no attachment matched" }
+        return hit.map { i in
+            let p = message.parser.parts[i]
+            return "part \(p.path) " + (p.filename.map { "\"\($0)\"" } ?? p.contentType.mediaType)
+        }.joined(separator: ", ")
+    }
 }

@@ -26,4 +26,15 @@ public struct BodyCondition: Condition {
         if let slot, let hits = message.bodyMatches() { return hits.contains(slot) }
         return message.textParts().contains { matcher.matches($0, scratch: message.scratch) }
     }
+
+    public func explain(in message: MessageFacts, recipients: [String], held: Bool) -> String? {
+        let indices = message.textPartIndices
+        if indices.isEmpty { return "no text part" }
+        for (k, text) in message.textParts().enumerated() {
+            if let why = TextExplain.why(matcher, text) {
+                return "part \(message.parser.parts[indices[k]].path): " + why
+            }
+        }
+        return "\(indices.count) text part\(indices.count == 1 ? "" : "s"), none matched"
+    }
 }

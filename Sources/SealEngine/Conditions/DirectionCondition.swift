@@ -16,4 +16,8 @@ public struct DirectionCondition: Condition {
     public func holds(in message: MessageFacts, recipients: [String]) -> Bool {
         recipients.contains { r in message.direction(of: r).map { directions.contains($0) } ?? false }
     }
+
+    public func explain(in message: MessageFacts, recipients: [String], held: Bool) -> String? {
+        recipients.map { r in "\(r): " + (message.direction(of: r)?.rawValue ?? "relayed") }.joined(separator: ", ")
+    }
 }

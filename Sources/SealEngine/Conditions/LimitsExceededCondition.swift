@@ -15,4 +15,8 @@ public struct LimitsExceededCondition: Condition {
     public func holds(in message: MessageFacts, recipients: [String]) -> Bool {
         message.limitsExceeded == value
     }
+
+    public func explain(in message: MessageFacts, recipients: [String], held: Bool) -> String? {
+        message.limitsExceeded ? "exceeded: " + message.parser.exceeded.map(\.rawValue).sorted().joined(separator: ", ") : "no limit exceeded"
+    }
 }

@@ -14,4 +14,8 @@ public struct SenderCondition: Condition {
     public func holds(in message: MessageFacts, recipients: [String]) -> Bool {
         patterns.contains { $0.matches(address: message.sender) }
     }
+
+    public func explain(in message: MessageFacts, recipients: [String], held: Bool) -> String? {
+        "sender <\(message.sender)>"
+    }
 }

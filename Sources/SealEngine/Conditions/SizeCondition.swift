@@ -17,4 +17,8 @@ public struct SizeCondition: Condition {
         let s = message.size
         return (min.map { s >= Int64($0) } ?? true) && (max.map { s <= Int64($0) } ?? true)
     }
+
+    public func explain(in message: MessageFacts, recipients: [String], held: Bool) -> String? {
+        "\(message.size) bytes"
+    }
 }

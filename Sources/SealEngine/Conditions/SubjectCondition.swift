@@ -14,4 +14,11 @@ public struct SubjectCondition: Condition {
     public func holds(in message: MessageFacts, recipients: [String]) -> Bool {
         message.headerValues("subject").contains { matcher.matches($0) }
     }
+
+    public func explain(in message: MessageFacts, recipients: [String], held: Bool) -> String? {
+        let values = message.headerValues("subject")
+        if values.isEmpty { return "no Subject" }
+        for v in values { if let why = TextExplain.why(matcher, v) { return why } }
+        return "Subject " + redacted(values[0]) + " did not match"
+    }
 }

@@ -24,4 +24,8 @@ public struct UnscannableCondition: Condition {
         let found = message.partKinds[index] ?? []
         return !found.isEmpty && (kinds.isEmpty || !found.intersection(kinds).isEmpty)
     }
+
+    public func explain(in message: MessageFacts, recipients: [String], held: Bool) -> String? {
+        message.unscannable.isEmpty ? "nothing unscannable" : "found: " + message.unscannable.headerValue
+    }
 }

@@ -105,19 +105,42 @@ public final class MessageFacts: MIMEHandler {
     }
     private var decodedTexts: [String]? = nil
 
-    /// Which of the policy's body conditions match some text part: one scan of
-    /// each part for all of them (nil when the engine has no body set). Computed
-    /// once per message, after the whole body has been seen.
+    /// The indices of the text parts kept for text conditions, in the order of ``textParts()``.
+    public var textPartIndices: [Int] { texts.keys.sorted() }
+
+    /// The decoded text of text part `index` (nil: not kept, or the CPU budget ran out).
+    public func text(part index: Int) -> String? {
+        guard let k = textPartIndices.firstIndex(of: index) else { return nil }
+        let all = textParts()
+        return k < all.count ? all[k] : nil
+    }
+
+    /// Which of the policy's text conditions (`body`, `attachment_content`) match
+    /// some text part: one scan of each part for all of them (nil when the engine
+    /// has no text set). Computed once per message, after the whole body has been
+    /// seen, with each part's own hits (``textMatches(part:)``).
     public func bodyMatches() -> MatchSet? {
         guard let bodySet else { return nil }
         if let bodyHits { return bodyHits }
         var hits = MatchSet()
-        for var text in textParts() {
+        let indices = textPartIndices
+        for (k, var text) in textParts().enumerated() {
             if budget.spent { break }
-            text.withUTF8 { bodySet.scan(utf8: UnsafeRawBufferPointer($0), into: &hits, scratch: scratch) }
+            var partSet = MatchSet()
+            text.withUTF8 { bodySet.scan(utf8: UnsafeRawBufferPointer($0), into: &partSet, scratch: scratch) }
+            hits.formUnion(partSet)
+            if k < indices.count { partHits[indices[k]] = partSet }
         }
         bodyHits = hits
         return hits
+    }
+    private var partHits: [Int: MatchSet] = [:]
+
+    /// Which of the policy's text conditions match text part `index` (nil when the
+    /// engine has no text set; empty for a part that is not a kept text part).
+    public func textMatches(part index: Int) -> MatchSet? {
+        guard bodyMatches() != nil else { return nil }
+        return partHits[index] ?? MatchSet()
     }
 
     // MARK: Headers

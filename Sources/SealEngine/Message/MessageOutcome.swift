@@ -14,6 +14,9 @@ public final class MessageOutcome {
     public internal(set) var matchedRules: [String] = []
     /// Actions carried out, as `rule: summary`, in order (for reports).
     public internal(set) var applied: [String] = []
+    /// What rules in `mode: audit` would have done, as `rule would summary, ...`
+    /// (logged, never applied).
+    public private(set) var audited: [String] = []
     /// Header fields to add at the end of the message, in order.
     public private(set) var addedHeaders: [(name: String, value: String)] = []
     /// Why the message is to be held (the first reason given wins).
@@ -47,6 +50,11 @@ public final class MessageOutcome {
         actionName = name
         self.reply = reply
         return decision
+    }
+
+    /// Records what an audit rule would have done.
+    func audit(rule: String, would: String) {
+        audited.append(rule + " would " + would)
     }
 
     /// Adds a header field at the end of the message.

@@ -33,6 +33,10 @@ public protocol Condition: Sendable {
     /// Checks against the whole policy's settings once everything is read (a
     /// feature section it reads, a list it names): problems as messages.
     func check(_ settings: PolicySettings) -> [String]
+    /// Why it held or not, in a few words, for `sealctl test` (``RuleTrace``); any
+    /// text of the message it quotes is ``redacted(_:)``. Nil: nothing to add.
+    /// Not called on the milter path; may do extra work.
+    func explain(in message: MessageFacts, recipients: [String], held: Bool) -> String?
 }
 
 extension Condition {
@@ -40,6 +44,7 @@ extension Condition {
     public var readsText: Bool { false }
     public func picks(part index: Int, in message: MessageFacts) -> Bool { false }
     public func check(_ settings: PolicySettings) -> [String] { [] }
+    public func explain(in message: MessageFacts, recipients: [String], held: Bool) -> String? { nil }
     public var needs: Needs {
         switch stage {
         case .connect: return .connect

@@ -24,7 +24,11 @@ public struct Registry: @unchecked Sendable {
         for c: any Condition.Type in [DirectionCondition.self, SenderCondition.self, RecipientCondition.self,
                                       HeaderCondition.self, SubjectCondition.self, BodyCondition.self,
                                       AttachmentCondition.self, SizeCondition.self, UnscannableCondition.self,
-                                      LimitsExceededCondition.self] {
+                                      LimitsExceededCondition.self,
+                                      RecipientLocationCondition.self, SenderListCondition.self, RecipientListCondition.self,
+                                      FromDomainCondition.self, AttachmentContentCondition.self,
+                                      AttachmentUnscannableCondition.self, PasswordProtectedCondition.self,
+                                      AuthUserCondition.self, AuthenticatedCondition.self] {
             r.register(condition: c)
         }
         for a: any Action.Type in [AddHeaderAction.self, RejectAction.self, TempfailAction.self,

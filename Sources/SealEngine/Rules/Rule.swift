@@ -11,6 +11,12 @@ public struct Rule: Sendable {
     public var forEachRecipient: Bool = false
     /// Line of the rule in the policy file.
     public var line: Int
+    /// `priority:` (lower runs first; equal priorities keep file order). Default 0.
+    public var priority: Int = 0
+    /// `mode:`: enforce (the default), audit (evaluated and logged, never applied), off.
+    public var mode: RuleMode = .enforce
+    /// `active:`: the rule is evaluated only inside this window (nil: always).
+    public var active: DateWindow? = nil
 
     public init(name: String, conditions: [any Condition], exceptions: [any Condition] = [],
                 actions: [any Action], stop: Bool = false, line: Int = 0) {
@@ -43,4 +49,22 @@ public struct Rule: Sendable {
 
     /// Whether a condition or exception reads the decoded text of text parts.
     public var readsText: Bool { (conditions + exceptions).contains { $0.readsText } }
+
+    /// Whether the rule is evaluated at all (not `mode: off`).
+    public var isEvaluated: Bool { mode != .off }
+    /// Whether the rule's actions are carried out when it holds (`mode: enforce`).
+    public var isEnforced: Bool { mode == .enforce }
+    /// Whether the rule is in its date window at `time` (seconds since the epoch, UTC).
+    public func isActive(at time: Int64) -> Bool { active?.contains(time) ?? true }
+}
+
+/// A rule's `mode:`.
+public enum RuleMode: String, Sendable, CaseIterable {
+    /// Evaluated; its actions apply when it holds.
+    case enforce
+    /// Evaluated; when it holds, what it would have done is logged (the log line's
+    /// `audit=` word) and nothing else happens: the message gets no change from it.
+    case audit
+    /// Not evaluated (reported as off).
+    case off
 }

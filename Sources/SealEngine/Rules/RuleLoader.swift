@@ -7,7 +7,7 @@ struct RuleLoader {
     let reader: PolicyReader
     let registry: Registry
 
-    static let ruleKeys = ["name", "when", "unless", "actions", "stop", "for_each_recipient"]
+    static let ruleKeys = ["name", "priority", "mode", "active", "when", "unless", "actions", "stop", "for_each_recipient"]
 
     /// The `rules:` section, as the settings reader calls it.
     static func section(_ registry: Registry, into rules: @escaping ([Rule]) -> Void) -> PolicySection {
@@ -25,9 +25,8 @@ struct RuleLoader {
             fail(node, "rules: expected a list of rules (items starting with '- name:'), found \(PolicyReader.describe(node))")
             return []
         }
-        var out: [Rule] = []
+        var loaded: [(rule: Rule, actionNodes: [PolicyNode])] = []
         var names: [String: Int] = [:]
-        var sealed: (rule: String, action: String, line: Int)? = nil
         for (i, item) in seq.enumerated() {
             let (rule, name, nameNode, actionNodes) = self.rule(item, number: i + 1)
             if let name {
@@ -39,20 +38,36 @@ struct RuleLoader {
                 names[folded] = PolicyReader.line(nameNode)
             }
             guard let rule else { continue }
-            // The body pipeline runs transforms in phase order; a body change after a
-            // sealing one (signing, encryption) in policy order would be silently
-            // reordered, so it is refused with the order explained.
+            loaded.append((rule, actionNodes))
+        }
+        // The engine's order: lower priority first, equal priorities in file order.
+        let ordered = loaded.enumerated().sorted { a, b in
+            a.element.rule.priority != b.element.rule.priority
+                ? a.element.rule.priority < b.element.rule.priority : a.offset < b.offset
+        }.map(\.element)
+        checkOrder(ordered)
+        return ordered.map(\.rule)
+    }
+
+    /// Checks that need the rules in the engine's order. The body pipeline runs
+    /// transforms in phase order; a body change after a sealing one (signing,
+    /// encryption) in the engine's rule order would be silently reordered, so it is
+    /// refused with the order explained. Rules that are off take no part.
+    func checkOrder(_ ordered: [(rule: Rule, actionNodes: [PolicyNode])]) {
+        var sealed: (rule: Rule, action: String, line: Int)? = nil
+        for (rule, actionNodes) in ordered where rule.isEnforced {
             for (a, n) in zip(rule.actions, actionNodes) {
                 guard let phase = a.bodyPhase else { continue }
-                if let s = sealed, !phase.isSealing {
-                    fail(n, "rule '\(rule.name)': '\(a.key)' would change the body after '\(s.action)' (rule '\(s.rule)', line \(s.line)) \(BodyPhase.sealedVerb(s.action)) it; "
-                         + "the engine changes a body in this order: \(BodyPhase.orderText); put this change in an earlier rule, or before '\(s.action)'")
+                if let s = sealed, !phase.isSealing, s.rule.name != rule.name {
+                    let prio = s.rule.priority == rule.priority ? "same priority \(rule.priority), file order"
+                        : "priority \(s.rule.priority) before \(rule.priority)"
+                    fail(n, "rule '\(rule.name)': '\(a.key)' would change the body after '\(s.action)' (rule '\(s.rule.name)', line \(s.line)) \(BodyPhase.sealedVerb(s.action)) it; "
+                         + "the engine runs rules by priority, then in file order ('\(s.rule.name)' runs before '\(rule.name)': \(prio)), "
+                         + "and changes a body in this order: \(BodyPhase.orderText); put this change in a rule that runs earlier (a lower priority), or before '\(s.action)'")
                 }
-                if phase.isSealing && sealed == nil { sealed = (rule.name, a.key, PolicyReader.line(n)) }
+                if phase.isSealing && sealed == nil { sealed = (rule, a.key, PolicyReader.line(n)) }
             }
-            out.append(rule)
         }
-        return out
     }
 
     /// The rule (nil when it has errors), its name when usable, the node naming it,
@@ -88,6 +103,22 @@ struct RuleLoader {
         var exceptions: [(any Condition, PolicyNode)] = []
         if let v = f["unless"] { exceptions = self.conditions(v, in: "\(ctx): unless") ?? [] }
 
+        var priority = 0
+        if let v = f["priority"], let p = reader.integer(v, "\(ctx): priority (lower runs first)", min: -1_000_000) {
+            if p > 1_000_000 { fail(v, "\(ctx): priority: must be at most 1000000, found \(p)") } else { priority = p }
+        }
+        var mode = RuleMode.enforce
+        if let v = f["mode"], let m = reader.string(v, "\(ctx): mode") {
+            if let rm = RuleMode(rawValue: m.lowercased()) { mode = rm } else {
+                let valid = RuleMode.allCases.map(\.rawValue)
+                var msg = "\(ctx): mode: unknown mode '\(m)'"
+                if let near = PolicyReader.closest(to: m.lowercased(), in: valid) { msg += " (did you mean '\(near)'?)" }
+                fail(v, msg + "; valid: enforce (act), audit (only log what would be done), off (not evaluated)")
+            }
+        }
+        var active: DateWindow? = nil
+        if let v = f["active"] { active = reader.dateWindow(v, "\(ctx): active") }
+
         var stop = false
         if let v = f["stop"], let b = reader.bool(v, "\(ctx): stop") { stop = b }
         var forEach = false
@@ -116,6 +147,9 @@ struct RuleLoader {
         var rule = Rule(name: name, conditions: conditions.map(\.0), exceptions: exceptions.map(\.0),
                         actions: actions.map(\.0), stop: stop, line: PolicyReader.line(node))
         rule.forEachRecipient = forEach
+        rule.priority = priority
+        rule.mode = mode
+        rule.active = active
         return (rule, validName, nameNode, actions.map(\.1))
     }
 
@@ -127,9 +161,20 @@ struct RuleLoader {
         for (a, n) in actions where a.disposition != nil {
             if let (d, dn) = disposition {
                 fail(n, "\(ctx): '\(a.key)' conflicts with '\(d.key)' at line \(PolicyReader.line(dn)); a rule can have only one of "
-                     + Disposition.allKeys.joined(separator: ", "))
+                     + Disposition.allKeys.joined(separator: ", ")
+                     + " (each decides the message's fate: \(Disposition.fateText(d.key, a.key))); use separate rules, with priorities if one should win")
             } else {
                 disposition = (a, n)
+            }
+        }
+        // A rule's actions apply in list order, and one that ends the message (reject,
+        // tempfail, discard) ends it there: actions listed after it would never run.
+        if let (end, en) = actions.first(where: { $0.0.disposition?.endsMessage == true }) {
+            for (a, n) in actions where PolicyReader.line(n) > PolicyReader.line(en) || (PolicyReader.line(n) == PolicyReader.line(en) && PolicyReader.column(n) > PolicyReader.column(en)) {
+                guard a.disposition == nil else { continue }  // reported above
+                fail(n, "\(ctx): '\(a.key)' is listed after '\(end.key)' (line \(PolicyReader.line(en))), which ends the message: "
+                     + "the engine applies a rule's actions in list order and stops at reject, tempfail or discard, so '\(a.key)' would never run; "
+                     + "list it before '\(end.key)' or remove it")
             }
         }
         // Body changes in one rule: in the engine's order (nothing after a sealing change).
@@ -246,4 +291,19 @@ struct RuleLoader {
 
 extension Disposition {
     static let allKeys = ["reject", "tempfail", "discard", "quarantine", "reject_recipient"]
+
+    /// Whether it ends the message when its rule applies (the rule's later actions do not run).
+    var endsMessage: Bool { self == .reject || self == .tempfail || self == .discard }
+
+    /// Why two fates in one rule cannot both happen, in words.
+    static func fateText(_ a: String, _ b: String) -> String {
+        let ending: Set<String> = ["reject", "tempfail", "discard"]
+        if ending.contains(a) && ending.contains(b) { return "'\(a)' and '\(b)' both end the message, only one could" }
+        if a == "quarantine" || b == "quarantine" {
+            let other = a == "quarantine" ? b : a
+            if other == "reject_recipient" { return "'reject_recipient' refuses recipients at RCPT, before there is a message to quarantine" }
+            return "'\(other)' ends the message, so it would never be held in quarantine"
+        }
+        return "'reject_recipient' refuses single recipients at RCPT, '\(a == "reject_recipient" ? b : a)' the whole message"
+    }
 }

@@ -5,6 +5,15 @@ import SealPolicy
 /// earlier one), until one decides the message's fate or says `stop`. Rules with a
 /// per-recipient action run at each RCPT for that recipient alone.
 ///
+/// Rules in `mode: off`, and rules outside their `active:` window at the
+/// message's time (``now``, taken once per message), are passed over. Rules in
+/// `mode: audit` are evaluated like the others, but when one holds nothing is
+/// applied: what it would have done is recorded in ``MessageOutcome/audited``
+/// (the log line's `audit=` word), and its `stop` does not stop anything.
+///
+/// With a ``trace`` (`sealctl test`), every evaluation is recorded with the result
+/// of each condition and exception; the milter path has none and pays nothing.
+///
 /// Evaluation has a CPU budget per message (`limits.max_rule_cpu`): once it is
 /// spent no further rule runs, the message is marked and gets what
 /// `limits.on_rule_cpu_exceeded` says (tempfail by default).
@@ -19,11 +28,24 @@ final class RuleRunner {
     private(set) var versionRules: [Int] = []
     /// Message-level rules that applied, by index (replayed for every other version).
     private(set) var appliedRules: [Int] = []
+    /// The message's time (seconds since the epoch, UTC) for `active:` windows.
+    let now: Int64
+    /// Records every evaluation when set (`sealctl test`); nil on the milter path.
+    var trace: RuleTrace? = nil
 
-    init(rules: [Rule], evaluation: EvaluationSettings) {
+    init(rules: [Rule], evaluation: EvaluationSettings, now: Int64 = 0) {
         self.rules = rules
         self.evaluation = evaluation
         self.budget = CPUBudget(limit: evaluation.maxRuleCPU)
+        self.now = now
+    }
+
+    /// Whether rule `i` takes part in this message: not off, and inside its date window.
+    func takesPart(_ i: Int) -> Bool {
+        let r = rules[i]
+        if !r.isEvaluated { trace?.skip(i, .off); return false }
+        if !r.isActive(at: now) { trace?.skip(i, .inactive); return false }
+        return true
     }
 
     /// Runs every message-level rule whose stage has come, in order.
@@ -34,21 +56,45 @@ final class RuleRunner {
         defer { budget.end() }
         while !stopped && nextRule < rules.count {
             let rule = rules[nextRule]
+            if !takesPart(nextRule) { nextRule += 1; continue }
             if rule.isPerRecipient { nextRule += 1; continue }
-            if rule.forEachRecipient {
+            if rule.forEachRecipient && rule.isEnforced {
                 // Judged per recipient at the end of the message (``groups(_:)``).
                 versionRules.append(nextRule); nextRule += 1; continue
             }
             if rule.stage > stage { break }
             nextRule += 1
-            let applies = holds(rule, facts, recipients: facts.recipients)
+            if !rule.isEnforced {
+                audit(nextRule - 1, facts, outcome)
+                if budget.spent { return budgetSpent(outcome) }
+                continue
+            }
+            let applies = holds(nextRule - 1, facts, recipients: facts.recipients)
             if budget.spent { return budgetSpent(outcome) }
             guard applies else { continue }
             appliedRules.append(nextRule - 1)
+            trace?.applied(nextRule - 1)
             if let d = apply(rule, facts, outcome) { return d }
             if rule.stop { stopped = true }
         }
         return .continue
+    }
+
+    /// An audit rule at its stage: evaluated (for each recipient alone when it
+    /// makes versions); when it holds, what it would do is recorded, nothing applied.
+    private func audit(_ i: Int, _ facts: MessageFacts, _ outcome: MessageOutcome) {
+        let rule = rules[i]
+        var would = rule.actions.map(\.summary).joined(separator: ", ")
+        if rule.forEachRecipient {
+            let holders = facts.recipients.filter { holds(i, facts, recipients: [$0]) }
+            guard !holders.isEmpty else { return }
+            would += " for " + holders.joined(separator: " ")
+        } else {
+            guard holds(i, facts, recipients: facts.recipients) else { return }
+            if rule.stop { would += ", stop" }
+        }
+        outcome.audit(rule: rule.name, would: would)
+        trace?.audited(i)
     }
 
     /// Recipient-stage rules become decidable once all recipients are known: the first header.
@@ -60,8 +106,14 @@ final class RuleRunner {
 
     /// Per-recipient rules for one recipient; the reply when it is refused.
     func refusal(of address: String, _ facts: MessageFacts, _ outcome: MessageOutcome) -> SMTPReply? {
-        for rule in rules where rule.isPerRecipient {
-            guard holds(rule, facts, recipients: [address]) else { continue }
+        for (i, rule) in rules.enumerated() where rule.isPerRecipient && rule.isEvaluated && rule.isActive(at: now) {
+            guard holds(i, facts, recipients: [address]) else { continue }
+            if !rule.isEnforced {
+                outcome.audit(rule: rule.name, would: rule.actions.map(\.summary).joined(separator: ", ") + " " + address)
+                trace?.audited(i)
+                continue
+            }
+            trace?.applied(i)
             for a in rule.actions where a.isPerRecipient {
                 if let r = a.refuse(recipient: address) {
                     outcome.matchedRules.append(rule.name + "(" + address + ")")
@@ -79,14 +131,14 @@ final class RuleRunner {
         if outcome.changesBody || !versionRules.isEmpty { return true }
         guard !stopped else { return false }
         // A version for other recipients is built from the original body.
-        return rules[nextRule...].contains { !$0.isPerRecipient && ($0.changesBody || $0.forEachRecipient) }
+        return rules[nextRule...].contains { $0.isEnforced && !$0.isPerRecipient && ($0.changesBody || $0.forEachRecipient) }
     }
 
     /// Whether the body must be seen at all.
     func needsBody(_ settings: PolicySettings, _ outcome: MessageOutcome) -> Bool {
         if settings.flagUnscannable || mayChangeBody(outcome) { return true }
         guard !stopped else { return false }
-        return rules[nextRule...].contains { !$0.isPerRecipient && $0.stage == .body }
+        return rules[nextRule...].contains { $0.isEvaluated && !$0.isPerRecipient && $0.stage == .body }
     }
 
     // MARK: Versions
@@ -100,7 +152,7 @@ final class RuleRunner {
         defer { budget.end() }
         var out: [RecipientGroup] = []
         for r in facts.recipients {
-            let key = versionRules.filter { holds(rules[$0], facts, recipients: [r]) }
+            let key = versionRules.filter { holds($0, facts, recipients: [r]) }
             if let i = out.firstIndex(where: { $0.rules == key }) { out[i].recipients.append(r) } else {
                 out.append(RecipientGroup(recipients: [r], rules: key, ruleNames: key.map { rules[$0].name }))
             }
@@ -111,13 +163,16 @@ final class RuleRunner {
     /// The group key of one recipient at RCPT (RCPT deferral): the indices of the
     /// `for_each_recipient` rules that hold for it alone, judged on the envelope.
     func versionKey(of address: String, _ facts: MessageFacts) -> [Int] {
-        rules.indices.filter { rules[$0].forEachRecipient && holds(rules[$0], facts, recipients: [address]) }
+        rules.indices.filter {
+            rules[$0].forEachRecipient && rules[$0].isEnforced && rules[$0].isActive(at: now) && holds($0, facts, recipients: [address])
+        }
     }
 
     /// Whether every `for_each_recipient` rule is judged on the envelope alone (RCPT deferral applies).
     var versionsDecidedAtRCPT: Bool {
-        rules.contains { $0.forEachRecipient }
-            && rules.filter(\.forEachRecipient).allSatisfy { r in (r.conditions + r.exceptions).allSatisfy(\.isEnvelopeOnly) }
+        let versionRules = rules.filter { $0.forEachRecipient && $0.isEnforced }
+        return !versionRules.isEmpty
+            && versionRules.allSatisfy { r in (r.conditions + r.exceptions).allSatisfy(\.isEnvelopeOnly) }
     }
 
     /// Applies a group's rules to `outcome` (its version). With `replay`, the
@@ -141,7 +196,11 @@ final class RuleRunner {
         }
     }
 
-    private func holds(_ rule: Rule, _ facts: MessageFacts, recipients: [String]) -> Bool {
+    /// Whether rule `i` holds: every condition, no exception. With a trace, every
+    /// condition and exception is judged (the result is the same) and recorded.
+    private func holds(_ i: Int, _ facts: MessageFacts, recipients: [String]) -> Bool {
+        let rule = rules[i]
+        if let trace { return trace.evaluate(i, rule, facts, recipients: recipients) }
         for c in rule.conditions where !c.holds(in: facts, recipients: recipients) { return false }
         for c in rule.exceptions where c.holds(in: facts, recipients: recipients) { return false }
         return true
