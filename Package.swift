@@ -22,6 +22,9 @@ import PackageDescription
 //                   `sensitive:` condition, on the engine's one text scan (TextScanCondition)
 //   SealCtl         sealctl's commands (check-config, scan, test, postfix, cert), in the library
 //   SealSMIME       S/MIME: certificate store, sign/encrypt actions, inbound verify/decrypt
+//   SealEnvelope    envelope encryption (issue 12): the format, the page with the viewer
+//                   (Viewer/, embedded in code), the `encrypt` action and `envelope:`
+//                   section, secure replies
 //
 // The C programs are hosts of libsealmilter.so, built against include/sealmilter.h
 // by Sources/build-programs.sh after `swift build` (one copy of the engine):
@@ -56,11 +59,14 @@ let package = Package(
         .target(name: "SealCrypto", dependencies: ["COpenSSL"]),
         .target(name: "SealSubmit"),
         .target(name: "SealEngine", dependencies: ["SealMIME", "SealDetect", "SealPolicy", "SealPattern", "SealMetrics", "SealCrypto", "SealSubmit"], swiftSettings: hotPath),
+        // Envelope encryption (issue 12): the format, the page with the viewer embedded in code, the encrypt action, secure replies.
+        .target(name: "SealEnvelope", dependencies: ["SealEngine", "SealPolicy", "SealCrypto"],
+                resources: [.embedInCode("Viewer/viewer.html"), .embedInCode("Viewer/viewer.css"), .embedInCode("Viewer/viewer.js")]),
         // S/MIME (issue 11): certificate store, outbound sign/encrypt, inbound verify/decrypt.
         // OpenLDAP's client library (libldap-dev) for S/MIME recipient look-ups.
         .systemLibrary(name: "CLDAP", pkgConfig: "ldap", providers: [.apt(["libldap-dev"])]),
         .target(name: "SealSMIME", dependencies: ["SealEngine", "SealPolicy", "SealCrypto", "SealMIME", "COpenSSL", "CLDAP"]),
-        .target(name: "SealmilterCAPI", dependencies: ["SealEngine", "SealCtl", "SealConnect", "SealSensitive", "SealSMIME"]),
+        .target(name: "SealmilterCAPI", dependencies: ["SealEngine", "SealCtl", "SealConnect", "SealSensitive", "SealSMIME", "SealEnvelope"]),
         // TLS connectors: the connectors: section, inbound enforcement, TLS conditions, the Postfix table.
         .target(name: "SealConnect", dependencies: ["SealEngine", "SealPolicy"]),
         // Sensitive-information detection (`sensitive:` condition, `sensitive_types:` section).
@@ -68,11 +74,13 @@ let package = Package(
         // sealctl's commands; they live in libsealmilter, and the sealctl program
         // (Sources/sealctl/main.c) is a C host of the library like the daemon.
         .target(name: "SealCtl", dependencies: [
-            "SealEngine", "SealConnect", "SealSMIME", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "SealEngine", "SealConnect", "SealSMIME", "SealEnvelope", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sealbench", dependencies: ["SealEngine", "SealMIME", "SealPolicy", "SealPattern", "SealSensitive"]),
         // S/MIME through the engine, for Benchmarks/smime (not a test).
         .executableTarget(name: "smimebench", dependencies: ["SealEngine", "SealSMIME"]),
+        .executableTarget(name: "envelope-bench", dependencies: ["SealEnvelope", "SealEngine", "SealPolicy", "SealCrypto"], path: "Benchmarks/envelope",
+                          exclude: ["run.sh"]),
         // Shared by the test targets: the seeded random generator.
         .target(name: "SealTestSupport", path: "Tests/SealTestSupport"),
         .testTarget(name: "SealMIMETests", dependencies: ["SealMIME", "SealTestSupport"]),
@@ -84,5 +92,6 @@ let package = Package(
         .testTarget(name: "SealSensitiveTests", dependencies: ["SealSensitive", "SealEngine", "SealPolicy", "SealPattern", "SealTestSupport"]),
         .testTarget(name: "SealSMIMETests", dependencies: ["SealSMIME", "SealCrypto", "SealEngine", "SealPolicy", "SealTestSupport"]),
         .testTarget(name: "SealEngineTests", dependencies: ["SealEngine", "SealMetrics", "SealTestSupport", "SealCrypto", "SealSubmit"]),
+        .testTarget(name: "SealEnvelopeTests", dependencies: ["SealEnvelope", "SealEngine", "SealCrypto", "SealTestSupport"]),
     ]
 )

@@ -35,6 +35,7 @@ step connect    Tests/e2e/connect.sh .build/debug/sealmilterd .build/debug/sealc
 step rules      Tests/e2e/rules.sh .build/debug/sealmilterd .build/debug/sealctl
 step smime      Tests/e2e/smime-out.sh .build/debug/sealmilterd .build/debug/sealctl
 step smime-in   Tests/e2e/smime-in.sh .build/debug/sealmilterd .build/debug/sealctl
+step envelope   Tests/e2e/envelope.sh .build/debug/sealmilterd .build/debug/sealctl
 step package    packaging/tests/install-test.sh
 
 echo; echo "=== summary"

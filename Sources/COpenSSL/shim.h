@@ -14,6 +14,12 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <openssl/pem.h>
+#include <openssl/bio.h>
+/* Envelopes (SealCrypto/AESGCM.swift, KDF.swift, ECDH.swift): AES-GCM, HKDF, PBKDF2, P-256 keys. */
+#include <openssl/kdf.h>
+#include <openssl/ec.h>
+#include <openssl/core_names.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/pkcs12.h>
 #include <openssl/cms.h>

@@ -23,6 +23,9 @@ public final class Engine: Sendable {
     let hasVersionRules: Bool
     /// The submission path and marker key (`submission:`), when the policy has one.
     let submission: SubmissionSetup?
+    /// Whether messages keep their original header section (versions, or an
+    /// action that needs it: ``Action/keepsOriginalHeaders``).
+    let keepsOriginalHeaders: Bool
     /// The time rules' `active:` windows are judged at (seconds since the epoch, UTC),
     /// read once per message; tests and `sealctl test --at` set it.
     let clock: @Sendable () -> Int64
@@ -76,6 +79,7 @@ public final class Engine: Sendable {
         self.hasVersionRules = p.rules.contains { $0.forEachRecipient && $0.isEnforced }
         self.clock = clock
         self.hasDateWindows = p.rules.contains { $0.active != nil }
+        self.keepsOriginalHeaders = hasVersionRules || p.rules.contains { $0.isEnforced && $0.actions.contains { $0.keepsOriginalHeaders } }
         self.submission = SubmissionSetup(policy: p)
     }
 

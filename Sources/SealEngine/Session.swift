@@ -297,6 +297,9 @@ public final class Session {
                 headerEdits = []; recipientEdits = []; replacement = nil
                 lastError = "\(error)"
                 m.outcome.failure = lastError
+                if let f = error as? ClosedFailure, f.reject {
+                    return m.outcome.decide(.reject, name: "reject", reply: f.reply)
+                }
                 return m.outcome.decide(.tempfail, name: "tempfail", reply: SMTPReply(
                     code: "451", extendedCode: "4.3.0", text: "Message could not be processed, try again later"))
             }
@@ -373,7 +376,7 @@ public final class Session {
                                  collectText: engine.readsText, decodeAll: decodeAll, budget: runner.budget,
                                  bodySet: engine.bodySet, scratch: engine.bodySet == nil && engine.textScan == nil ? nil : scratch,
                                  textScan: engine.textScan)
-        facts.keepsOriginalHeaders = engine.hasVersionRules
+        facts.keepsOriginalHeaders = engine.keepsOriginalHeaders
         let m = Message(facts: facts, runner: runner)
         message = m
         return m

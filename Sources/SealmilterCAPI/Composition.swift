@@ -3,6 +3,7 @@ import SealCtl
 import SealConnect
 import SealSensitive
 import SealSMIME
+import SealEnvelope
 
 /// The composition root: the actions and conditions this library's engines know.
 /// The engine's built-in ones, then each feature module's, one line per module
@@ -23,6 +24,9 @@ public enum Composition {
         registry.register(condition: SensitiveCondition.self)
         registry.register(feature: SensitiveTypes.self)
         SMIMEModule.register(&registry)
+        registry.register(feature: EnvelopeSettings.self)
+        registry.register(action: EncryptAction.self)
+        registry.register(opener: EnvelopeReplyOpener.self)
         return registry
     }()
 }

@@ -9,6 +9,7 @@
 #   FuzzCMS     inbound S/MIME: OpenSSL's CMS reader behind SealSMIME's BIOs, verify,
 #               the key choice by RecipientInfos, decrypt: SECONDS / 4 (at least 10),
 #               from seeds made with openssl cms and Tests/smime/make-material.sh
+#   FuzzReply   the inbound secure-reply parser (SealEnvelope): SECONDS / 4 (at least 10)
 #   Tests/fuzz/run.sh [SECONDS] [extra libFuzzer flags...]
 # Seeds: for FuzzMIME every file of ../shared/corpus (relative to the repository
 # root), each prefixed with a few chunking headers (see FuzzMIME/main.swift); for
@@ -40,6 +41,11 @@ build FuzzDetect "$root"/Sources/SealDetect/*.swift
 build FuzzCMS "$root"/Sources/SealSMIME/Inbound/CMSInbound.swift "$root"/Sources/SealSMIME/Inbound/BIO+Spool.swift \
     "$root"/Sources/SealSMIME/Inbound/DecryptionKey.swift "$root"/Sources/SealCrypto/*.swift \
     "$root"/Sources/SealEngine/Body/BodySpool.swift -D FUZZ_CMS -I "$root/Sources/COpenSSL"
+# FuzzReply: the secure-reply parser with the envelope format files it needs and SealCrypto.
+e=$root/Sources/SealEnvelope
+build FuzzReply "$e/SecureReply.swift" "$e/JSON.swift" "$e/Bytes.swift" "$e/EnvelopeFormat.swift" "$e/ChunkCipher.swift" \
+    "$e/Passcode.swift" "$root"/Sources/SealCrypto/*.swift \
+    -Xcc -fmodule-map-file="$root/Sources/COpenSSL/module.modulemap" -I "$root/Sources/COpenSSL" -lcrypto -lssl
 
 # FuzzMIME seeds: each corpus message with three chunking headers.
 for f in "$root"/../shared/corpus/*/*; do
@@ -90,6 +96,10 @@ for f in "$s"/*; do
 done
 echo "FuzzDetect seeds: $(ls "$s" | tr '\n' ' ')"
 
+# FuzzReply seeds: armored blocks, well-formed and damaged (FuzzReply/seeds.py).
+mkdir -p "$work/reply-corpus" "$work/reply-seeds"
+python3 "$here/FuzzReply/seeds.py" "$work/reply-seeds"
+
 # run NAME SECONDS CORPUS SEEDS [flags...]
 run() {
     name=$1 t=$2 corpus=$3 seeds=$4; shift 4
@@ -133,3 +143,5 @@ done
 { printf '\001\077'; cat "$FUZZ_CMS_MATERIAL/detached.eml"; } > "$work/cms-seeds/detached"
 csecs=$((secs / 4)); [ "$csecs" -ge 10 ] || csecs=10
 run FuzzCMS "$csecs" "$work/cms-corpus" "$work/cms-seeds" "$@"
+rsecs=$((secs / 4)); [ "$rsecs" -ge 10 ] || rsecs=10
+run FuzzReply "$rsecs" "$work/reply-corpus" "$work/reply-seeds" "$@"
