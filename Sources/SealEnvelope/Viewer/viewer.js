@@ -983,7 +983,7 @@
       sec.appendChild(ul);
       body.appendChild(sec);
     }
-    if (r.watermark) { addWatermark(body); }
+    if (r.watermark) { addWatermark(box); }
     box.hidden = false;
   }
 
@@ -1164,7 +1164,8 @@
     ev.preventDefault();
     var h = state.header, pass = normalisePasscode($('passcode').value);
     clearStatus();
-    if (!pass) { showStatus('error', t('emptyPasscode')); return; }
+    if (!pass) { showStatus('error', t('emptyPasscode')); document.body.setAttribute('data-state', 'error-empty'); return; }
+    document.body.setAttribute('data-state', 'working');
     var who = $('who').value, cands = [];
     h.recipients.forEach(function (r, i) { if (who === 'all' || who === String(i)) { cands.push(r); } });
     $('open').disabled = true; $('passcode').disabled = true;

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Tests/browser/run.sh [SEALCTL] — the envelope viewer in real headless Chromium (Selenium):
+# passcode, wrong passcode, attachment bytes, no network request, expiry, damaged files,
+# Japanese texts, secure replies (checked with the independent Python implementation of the
+# format, Tests/browser/make_envelope.py), rights (watermark, print to PDF, copy).
+# With SEALCTL (a sealctl that has `envelope seal`), envelopes made by the gateway are
+# opened too. Screenshots and the captured secure replies are kept in
+# $BROWSER_ARTIFACTS (default /tmp/sealmilter-browser-artifacts).
+# Needs: chromium, chromium-driver, poppler-utils (pdftotext), python3 selenium + cryptography.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+missing=()
+command -v chromium >/dev/null || missing+=("chromium (Debian package chromium)")
+command -v chromedriver >/dev/null || missing+=("chromedriver (Debian package chromium-driver)")
+command -v pdftotext >/dev/null || missing+=("pdftotext (Debian package poppler-utils)")
+python3 -c 'import selenium' 2>/dev/null || missing+=("python3 selenium (pip install selenium)")
+python3 -c 'import cryptography' 2>/dev/null || missing+=("python3 cryptography (pip install cryptography)")
+if [ ${#missing[@]} -gt 0 ]; then
+    printf 'FAIL: missing for the browser tests: %s\n' "${missing[@]}" >&2
+    exit 1
+fi
+args=(--artifacts "${BROWSER_ARTIFACTS:-/tmp/sealmilter-browser-artifacts}")
+if [ $# -ge 1 ] && [ -n "$1" ]; then
+    [ -x "$1" ] || { echo "FAIL: $1 is not an executable sealctl" >&2; exit 1; }
+    args+=(--sealctl "$1")
+fi
+exec timeout 300 python3 Tests/browser/test_viewer.py "${args[@]}"
