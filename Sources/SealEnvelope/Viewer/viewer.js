@@ -507,36 +507,53 @@
   }
 
   /* ---------- streaming base64 of the data element ---------- */
-  function B64Reader(s) { this.s = s; this.pos = 0; this.acc = 0; this.bits = 0; this.padded = false; }
-  B64Reader.prototype.read = function (n) {
-    var out = new Uint8Array(n), o = 0, s = this.s, len = s.length, pos = this.pos, acc = this.acc, bits = this.bits, c, v;
-    while (o < n && pos < len) {
-      c = s.charCodeAt(pos++); v = c < 256 ? B64[c] : -1;
-      if (v === -2) { continue; }
-      if (v === -3) { this.padded = true; continue; }
-      if (v < 0 || this.padded || c === 45 || c === 95) { throw damaged('bad base64 in data'); }
-      acc = ((acc << 6) | v) & 0xffffff; bits += 6;
-      if (bits >= 8) { bits -= 8; out[o++] = (acc >> bits) & 255; }
+  /* Reads the ciphertext's base64 from the data element's text nodes one slice at a time
+   * (no joined copy of the whole text): whitespace stripped, decoded natively by
+   * Uint8Array.fromBase64 where the browser has it, else by atob. */
+  var fromB64 = typeof Uint8Array.fromBase64 === 'function' ? function (s) { return Uint8Array.fromBase64(s); } : function (s) {
+    var bin = atob(s), u = new Uint8Array(bin.length), i;
+    for (i = 0; i < bin.length; i++) { u[i] = bin.charCodeAt(i); }
+    return u;
+  };
+  function B64Reader(segments) {
+    this.segs = segments; this.si = 0; this.sp = 0; this.buf = ''; this.carry = new Uint8Array(0);
+  }
+  B64Reader.prototype.fill = function (k) {
+    while (this.buf.length < k && this.si < this.segs.length) {
+      var seg = this.segs[this.si], take = Math.min(seg.length, this.sp + 131072);
+      this.buf += seg.substring(this.sp, take).replace(/[\t\n\f\r ]+/g, '');
+      this.sp = take;
+      if (take >= seg.length) { this.si++; this.sp = 0; }
     }
-    this.pos = pos; this.acc = acc; this.bits = bits;
+  };
+  B64Reader.prototype.read = function (n) {
+    var out = new Uint8Array(n), o = Math.min(n, this.carry.length), bytes;
+    out.set(this.carry.subarray(0, o));
+    this.carry = this.carry.subarray(o);
+    if (o === n) { return out; }
+    var k = Math.ceil((n - o) / 3) * 4;
+    this.fill(k);
+    var str = this.buf.substring(0, k);
+    this.buf = this.buf.substring(k);
+    if (!str.length) { return out.subarray(0, o); }
+    try { bytes = fromB64(str); } catch (e) { throw damaged('bad base64 in data'); }
+    var take = Math.min(bytes.length, n - o);
+    out.set(bytes.subarray(0, take), o); o += take;
+    this.carry = bytes.subarray(take);
     return o === n ? out : out.subarray(0, o);
   };
   B64Reader.prototype.more = function () {
-    var s = this.s, pos = this.pos, c;
-    for (; pos < s.length; pos++) {
-      c = s.charCodeAt(pos);
-      if (c === 10 || c === 13 || c === 32 || c === 9) { continue; }
-      if (c === 61) { continue; }
-      return true;
-    }
-    return false;
+    if (this.carry.length) { return true; }
+    this.fill(4);
+    return /[A-Za-z0-9+\/]/.test(this.buf);
   };
 
   /* Decrypts the data chunk by chunk into one buffer of the payload's size; checks the
    * binding expiry as soon as the meta is in; reports progress. */
   async function decryptPayload(h, kcontent, onMeta, onProgress) {
-    var dataEl = $('sealmilter-data');
-    var reader = new B64Reader(dataEl.textContent);
+    var dataEl = $('sealmilter-data'), segs = [], n;
+    for (n = dataEl.firstChild; n; n = n.nextSibling) { if (n.nodeType === 3) { segs.push(n.data); } }
+    var reader = new B64Reader(segs), b64ms = 0, tb;
     var size = h.size, piece = h.chunk + CHUNK_TAG;
     var nChunks = Math.max(1, Math.ceil(size / h.chunk));
     var payload = new Uint8Array(size), filled = 0, metaDone = false;
@@ -549,12 +566,12 @@
     }
     while (!done || inflight.length) {
       while (!done && inflight.length < WINDOW) {
+        tb = performance.now();
         var ct = reader.read(piece);
         var final = ct.length < piece || !reader.more();
+        b64ms += performance.now() - tb;
         if (ct.length < CHUNK_TAG + 1) { throw damaged('short chunk'); }
-        var pr = start(i, ct, final);
-        pr.catch(function () { /* reported where it is awaited */ });
-        inflight.push(pr);
+        inflight.push(start(i, ct, final));
         i++;
         if (final) { done = true; }
         if (i > nChunks) { throw damaged('more data than size'); }
@@ -570,7 +587,8 @@
       onProgress(filled / size);
     }
     if (filled !== size) { throw damaged('size mismatch'); }
-    reader.s = null;
+    reader.segs = null;
+    document.body.setAttribute('data-base64-ms', String(Math.round(b64ms)));
     return payload;
   }
 
@@ -625,7 +643,7 @@
   function decodeWords(s) {
     if (!s || s.indexOf('=?') < 0) { return s || ''; }
     var re = /=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=/g;
-    var out = '', last = 0, m, prevWord = false, bytes;
+    var out = '', last = 0, m, pendingWs = '', prevWord = false, bytes;
     while ((m = re.exec(s)) !== null) {
       var between = s.substring(last, m.index);
       if (!(prevWord && /^\s*$/.test(between))) { out += between; }
@@ -645,6 +663,7 @@
       last = re.lastIndex; prevWord = true;
     }
     out += s.substring(last);
+    void pendingWs;
     return out;
   }
   /* Content-Type / Content-Disposition: value and parameters (RFC 2045, RFC 2231) */
@@ -983,7 +1002,7 @@
       sec.appendChild(ul);
       body.appendChild(sec);
     }
-    if (r.watermark) { addWatermark(box); }
+    if (r.watermark) { addWatermark(body); }
     box.hidden = false;
   }
 
@@ -1164,8 +1183,7 @@
     ev.preventDefault();
     var h = state.header, pass = normalisePasscode($('passcode').value);
     clearStatus();
-    if (!pass) { showStatus('error', t('emptyPasscode')); document.body.setAttribute('data-state', 'error-empty'); return; }
-    document.body.setAttribute('data-state', 'working');
+    if (!pass) { showStatus('error', t('emptyPasscode')); return; }
     var who = $('who').value, cands = [];
     h.recipients.forEach(function (r, i) { if (who === 'all' || who === String(i)) { cands.push(r); } });
     $('open').disabled = true; $('passcode').disabled = true;
