@@ -66,8 +66,9 @@ def kwrap(passcode, salt, iterations):
 
 
 def json_for_page(obj):
-    """ASCII JSON with <, > and & escaped, as the format requires inside the data elements."""
-    s = json.dumps(obj, ensure_ascii=True, separators=(',', ':'))
+    """ASCII JSON with <, > and & escaped, as the format requires inside the data elements;
+    one member per line, so the page keeps to 998-octet lines (7bit)."""
+    s = json.dumps(obj, ensure_ascii=True, indent=1)
     return s.replace('<', '\\u003c').replace('>', '\\u003e').replace('&', '\\u0026')
 
 

@@ -313,6 +313,11 @@ def run(args):
     page_a, hdr_a, meta_a = env.seal(msg, rcpts, pub, secret, expires=env.rfc3339(now + timedelta(days=30)), config=config)
     A = write('message.html', page_a)
     check('python reader opens the python envelope (sanity of the reference)', env.open_envelope(page_a, PASS_BOB)[2] == msg)
+    check('page is pure ASCII, no line over 998 octets', all(ord(c) < 128 for c in page_a)
+          and max(len(l) for l in page_a.split('\n')) <= 998)
+    with open(os.path.join(tmp, 'crlf.html'), 'w', encoding='ascii', newline='\r\n') as f:
+        f.write(page_a)
+    CRLF = os.path.join(tmp, 'crlf.html')
     page_x, _, _ = env.seal(plain_message('expired body Grey-Wolf-9'), rcpts, pub, secret,
                             expires=env.rfc3339(now - timedelta(minutes=5)), header_expires=None)
     X = write('expired.html', page_x)
@@ -330,7 +335,7 @@ def run(args):
     T = write('truncated.html', page_a.replace(data, '\n' + '\n'.join(lines[:-30]) + '\n'))
     hdr = env.element(page_a, 'sealmilter-header')
     H = write('bad-header.html', page_a.replace(hdr, hdr[:-20]))
-    NV = write('newer.html', page_a.replace(hdr, hdr.replace('"version":1', '"version":2')))
+    NV = write('newer.html', page_a.replace(hdr, env.json_for_page(dict(json.loads(hdr), version=2))))
     rights = {'template': 'do-not-forward', 'no_forward': True, 'no_reply_all': True, 'no_print': True,
               'no_copy': True, 'watermark': True, 'reply': True}
     page_r, _, _ = env.seal(plain_message('Restricted text Blue-Falcon-5 for Bob only.', 'Restricted'), rcpts, pub, secret, rights=rights)
@@ -472,6 +477,11 @@ def run(args):
             shutil.copy(p, os.path.join(art, 'secure-reply.txt'))
         except Exception as e:
             check('large reply saved as secure-reply.txt; decrypts; attachment bytes equal', False, repr(e))
+
+        # ---- the page as saved from a mail (CRLF line ends): the CSP hashes still match, it opens
+        load(d, CRLF)
+        s = unlock(d, PASS_BOB)
+        check('page saved with CRLF line ends (as on the wire) runs under its CSP and opens', s == 'open', s)
 
         # ---- try all wraps with the second recipient's passcode
         load(d, A)
