@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Tests/browser/run.sh [SEALCTL] — the envelope viewer in real headless Chromium (Selenium):
 # passcode, wrong passcode, attachment bytes, no network request, expiry, damaged files,
-# Japanese texts, secure replies (checked with the independent Python implementation of the
+# Japanese texts, the same essentials in Firefox ESR (Marionette), secure replies (checked with the independent Python implementation of the
 # format, Tests/browser/make_envelope.py), rights (watermark, print to PDF, copy).
 # With SEALCTL (a sealctl that has `envelope seal`), envelopes made by the gateway are
 # opened too. Screenshots and the captured secure replies are kept in
 # $BROWSER_ARTIFACTS (default /tmp/sealmilter-browser-artifacts).
-# Needs: chromium, chromium-driver, poppler-utils (pdftotext), python3 selenium + cryptography.
+# Needs: chromium, chromium-driver, firefox-esr, poppler-utils (pdftotext), python3 selenium,
+# cryptography and marionette-driver (.ci/setup installs them all).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 missing=()
@@ -15,6 +16,8 @@ command -v chromedriver >/dev/null || missing+=("chromedriver (Debian package ch
 command -v pdftotext >/dev/null || missing+=("pdftotext (Debian package poppler-utils)")
 python3 -c 'import selenium' 2>/dev/null || missing+=("python3 selenium (pip install selenium)")
 python3 -c 'import cryptography' 2>/dev/null || missing+=("python3 cryptography (pip install cryptography)")
+command -v firefox-esr >/dev/null || command -v firefox >/dev/null || missing+=("firefox-esr (Debian package firefox-esr)")
+python3 -c 'import marionette_driver' 2>/dev/null || missing+=("python3 marionette-driver (pip install marionette-driver)")
 if [ ${#missing[@]} -gt 0 ]; then
     printf 'FAIL: missing for the browser tests: %s\n' "${missing[@]}" >&2
     exit 1

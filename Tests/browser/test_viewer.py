@@ -570,6 +570,9 @@ def run(args):
     finally:
         dj.quit()
 
+    # ---- Firefox (Marionette: Debian has firefox-esr but no geckodriver)
+    firefox_tests(tmp, {'A': A, 'X': X, 'D': D, 'R': R}, attachment, org, secret, hdr_a, port)
+
     # ---- envelopes made by the gateway (sealctl envelope seal), when it exists
     if args.sealctl:
         gateway_tests(args.sealctl, tmp, downloads, keys, msg, attachment)
@@ -578,6 +581,126 @@ def run(args):
         bench(args.bench_mb, tmp, downloads, pub, secret)
     print('# artifacts (screenshots, replies): %s' % art)
     shutil.rmtree(tmp, ignore_errors=True)
+
+
+def firefox_tests(tmp, pages, attachment, org, secret, hdr_a, port):
+    try:
+        from marionette_driver.marionette import Marionette
+        from marionette_driver import By as FBy
+    except ImportError:
+        check('Firefox: python marionette-driver present (pip install marionette-driver)', False)
+        return
+    ff = shutil.which('firefox-esr') or shutil.which('firefox')
+    if not ff:
+        check('Firefox: firefox-esr present (Debian package firefox-esr)', False)
+        return
+    prof = os.path.join(tmp, 'ff-profile')
+    dl = os.path.join(tmp, 'ff-downloads')
+    os.makedirs(prof)
+    os.makedirs(dl)
+    mport = free_port(11730)
+    prefs = {'marionette.port': mport, 'browser.download.dir': dl, 'browser.download.folderList': 2,
+             'browser.download.useDownloadDir': True, 'browser.download.always_ask_before_handling_new_types': False,
+             'browser.download.start_downloads_in_tmp_dir': False, 'intl.accept_languages': 'en-US',
+             'app.update.enabled': False, 'browser.shell.checkDefaultBrowser': False,
+             'network.captive-portal-service.enabled': False, 'toolkit.telemetry.enabled': False,
+             'datareporting.policy.dataSubmissionEnabled': False, 'browser.safebrowsing.malware.enabled': False}
+    with open(os.path.join(prof, 'user.js'), 'w') as f:
+        for k, v in prefs.items():
+            f.write('user_pref(%s, %s);\n' % (json.dumps(k), json.dumps(v)))
+    proc = subprocess.Popen([ff, '--headless', '--marionette', '-remote-allow-system-access', '--no-remote', '--profile', prof],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    m = None
+    try:
+        m = Marionette(host='127.0.0.1', port=mport, startup_timeout=60)
+        m.start_session()
+        ver = m.session_capabilities.get('browserVersion')
+
+        def fstate():
+            return m.execute_script("return document.body.getAttribute('data-state')")
+
+        def fwait(not_in):
+            t0 = time.time()
+            while time.time() - t0 < 60:
+                st = fstate()
+                if st and st not in not_in:
+                    return st
+                time.sleep(0.1)
+            return fstate()
+
+        def fload(path):
+            m.navigate('file://' + path)
+            return fwait((None, ''))
+
+        def funlock(code):
+            box = m.find_element(FBy.ID, 'passcode')
+            box.clear()
+            box.send_keys(code)
+            m.execute_script("document.body.setAttribute('data-state', 'test-submitting')")
+            m.find_element(FBy.ID, 'open').click()
+            return fwait(('locked', 'working', 'test-submitting'))
+
+        def ftext():
+            return m.execute_script('return document.body.innerText')
+
+        hits0 = len([h for h in Pixel.hits if 'pixel' in h])
+        st = fload(pages['A'])
+        check('Firefox %s: page loads locked' % ver, st == 'locked', st)
+        st = funlock('AAAAA-BBBBB-CCCCC-DDDDD')
+        check('Firefox: wrong passcode shows the error and nothing else', st == 'error-wrong' and T_EN['wrong'] in ftext()
+              and 'Purple-Otter' not in ftext(), st)
+        st = funlock(PASS_BOB)
+        check('Firefox: right passcode opens the message', st == 'open', st)
+        m.find_element(FBy.ID, 'show-text').click()
+        check('Firefox: text and attachment names shown', SENTENCE in ftext() and '\u65e5\u672c\u8a9e.txt' in ftext(), ftext()[:80])
+        m.find_element(FBy.CSS_SELECTOR, '#attachments a[data-name="report-2mb.bin"]').click()
+        p = wait_download(dl, 'report-2mb.bin')
+        check('Firefox: 2 MB attachment saved, bytes equal', p is not None and open(p, 'rb').read() == attachment, str(p))
+        m.find_element(FBy.ID, 'reply-button').click()
+        m.find_element(FBy.ID, 'reply-text').send_keys('Reply from Firefox.')
+        m.find_element(FBy.ID, 'reply-encrypt').click()
+        link = None
+        for _ in range(100):
+            link = m.execute_script("var a = document.getElementById('reply-mailto'); return a ? a.href : null")
+            if link:
+                break
+            time.sleep(0.1)
+        try:
+            q = urllib.parse.parse_qs(urllib.parse.urlsplit(link).query)
+            envid, mime = env.open_reply(q['body'][0], org, secret)
+            check('Firefox: secure reply verifies and decrypts (python)', envid == hdr_a['id'] and b'Reply from Firefox.' in mime)
+        except Exception as e:
+            check('Firefox: secure reply verifies and decrypts (python)', False, repr(e))
+        fload(pages['X'])
+        st = funlock(PASS_BOB)
+        check('Firefox: expired envelope refused', st == 'error-expired' and 'Grey-Wolf' not in ftext(), st)
+        fload(pages['D'])
+        st = funlock(PASS_BOB)
+        check('Firefox: damaged file message', st == 'error-damaged', st)
+        fload(pages['R'])
+        st = funlock(PASS_BOB)
+        wm = m.execute_script("var w = document.getElementById('watermark'); return w ? w.textContent : ''")
+        check('Firefox: rights envelope shows the watermark, no print button', st == 'open' and 'bob@example.com' in wm
+              and not m.execute_script("return !!document.getElementById('print')"), st)
+        with m.using_context('chrome'):
+            m.execute_script("Services.prefs.setStringPref('intl.accept_languages', 'ja');")
+        st = fload(pages['A'])
+        check('Firefox: Japanese texts with the browser language Japanese',
+              '\u30d1\u30b9\u30b3\u30fc\u30c9\u3092\u5165\u529b\u3057\u3066\u304f\u3060\u3055\u3044' in ftext(), ftext()[:60])
+        check('Firefox: remote image never fetched', len([h for h in Pixel.hits if 'pixel' in h]) == hits0)
+    except Exception as e:
+        check('Firefox tests ran', False, repr(e)[:300])
+    finally:
+        try:
+            if m:
+                m.delete_session()
+        except Exception:
+            pass
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def gateway_tests(sealctl, tmp, downloads, keys, msg, attachment):
