@@ -17,6 +17,9 @@ import PackageDescription
 //   SealmilterCAPI  the C-exported interface declared in include/sealmilter.h, and the
 //                   composition root that registers feature modules' actions and conditions
 //   SealCtl         sealctl's commands (check-config, scan), in the library
+//   SealEnvelope    envelope encryption (issue 12): the format, the page with the viewer
+//                   (Viewer/, embedded in code), the `encrypt` action and `envelope:`
+//                   section, secure replies
 //
 // The C programs are hosts of libsealmilter.so, built against include/sealmilter.h
 // by Sources/build-programs.sh after `swift build` (one copy of the engine):
@@ -50,11 +53,13 @@ let package = Package(
         .target(name: "SealCrypto", dependencies: ["COpenSSL"]),
         .target(name: "SealSubmit"),
         .target(name: "SealEngine", dependencies: ["SealMIME", "SealDetect", "SealPolicy", "SealPattern", "SealMetrics", "SealCrypto", "SealSubmit"], swiftSettings: hotPath),
-        .target(name: "SealmilterCAPI", dependencies: ["SealEngine", "SealCtl"]),
+        .target(name: "SealEnvelope", dependencies: ["SealEngine", "SealPolicy", "SealCrypto"],
+                resources: [.embedInCode("Viewer/viewer.html"), .embedInCode("Viewer/viewer.css"), .embedInCode("Viewer/viewer.js")]),
+        .target(name: "SealmilterCAPI", dependencies: ["SealEngine", "SealCtl", "SealEnvelope"]),
         // sealctl's commands; they live in libsealmilter, and the sealctl program
         // (Sources/sealctl/main.c) is a C host of the library like the daemon.
         .target(name: "SealCtl", dependencies: [
-            "SealEngine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "SealEngine", "SealEnvelope", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sealbench", dependencies: ["SealEngine", "SealMIME", "SealPolicy", "SealPattern"]),
         // Shared by the test targets: the seeded random generator.
@@ -65,5 +70,6 @@ let package = Package(
         .testTarget(name: "SealPatternTests", dependencies: ["SealPattern", "SealTestSupport"]),
         .testTarget(name: "SealPolicyTests", dependencies: ["SealPolicy", "SealPattern", "SealEngine", "SealTestSupport"]),
         .testTarget(name: "SealEngineTests", dependencies: ["SealEngine", "SealMetrics", "SealTestSupport", "SealCrypto", "SealSubmit"]),
+        .testTarget(name: "SealEnvelopeTests", dependencies: ["SealEnvelope", "SealEngine", "SealCrypto", "SealTestSupport"]),
     ]
 )
