@@ -575,7 +575,8 @@ def run(args):
 
     # ---- envelopes made by the gateway (sealctl envelope seal), when it exists
     if args.sealctl:
-        gateway_tests(args.sealctl, tmp, downloads, keys, msg, attachment)
+        os.environ['BROWSER_ARTIFACTS_DIR'] = art
+        gateway_tests(args.sealctl, tmp, downloads, keys, msg, attachment, page_a, hdr_a)
 
     if args.bench_mb:
         bench(args.bench_mb, tmp, downloads, pub, secret)
@@ -703,16 +704,114 @@ def firefox_tests(tmp, pages, attachment, org, secret, hdr_a, port):
             proc.kill()
 
 
-def gateway_tests(sealctl, tmp, downloads, keys, msg, attachment):
-    """Opens an envelope sealed by the gateway's `sealctl envelope seal` in Chromium and with the
-    python reader, and one sealed by python with `sealctl envelope open` (interop both ways)."""
-    h = subprocess.run([sealctl, 'envelope', '--help'], capture_output=True, text=True)
+def gateway_tests(sealctl, tmp, downloads, keys, msg, attachment, page_a, hdr_a):
+    """Interop both ways with the gateway's implementation (Sources/SealEnvelope via sealctl):
+    an envelope sealed by `sealctl envelope seal` opens in Chromium and in the Python reader;
+    the viewer's secure reply for it opens with `sealctl envelope open` (and a tampered one and
+    one pointed at another envelope do not); the Python envelope opens with `sealctl envelope open`
+    byte for byte."""
+    h = subprocess.run([sealctl, 'envelope', 'seal', '--help'], capture_output=True, text=True)
     if h.returncode != 0:
-        check('sealctl has the envelope command', False, (h.stderr or h.stdout).strip()[:200])
+        check('sealctl has `envelope seal`', False, (h.stderr or h.stdout).strip()[:200])
         return
-    seal_help = subprocess.run([sealctl, 'envelope', 'seal', '--help'], capture_output=True, text=True)
-    print('# sealctl envelope seal --help:\n' + seal_help.stdout)
-    check('gateway interop tests: see Tests/browser/README (not wired yet)', False)
+    org_pem, secret_file = os.path.join(keys, 'org.pem'), os.path.join(keys, 'reply.secret')
+    org, secret = env.load_keys(keys)
+    src = os.path.join(tmp, 'gw-original.eml')
+    with open(src, 'wb') as f:
+        f.write(msg)
+    cfg = os.path.join(tmp, 'gw-config.json')
+    with open(cfg, 'w') as f:
+        json.dump({'organisation': 'Gateway Corp', 'colors': {'accent': '#7b2cbf'}}, f)
+    G = os.path.join(tmp, 'gateway.html')
+    r = subprocess.run([sealctl, 'envelope', 'seal', '--passcode', PASS_BOB, '--to', 'bob@example.com',
+                        '--hint', 'from the gateway', '--recovery-key', org_pem, '--reply-secret', secret_file,
+                        '--expires-days', '3', '--config', cfg, '-o', G, src], capture_output=True, text=True)
+    if not check('sealctl envelope seal builds an envelope', r.returncode == 0 and os.path.exists(G), r.stderr.strip()[:200]):
+        return
+    page_g = open(G, encoding='ascii').read()
+    try:
+        hg, mg, og = env.open_envelope(page_g, PASS_BOB)
+        check('gateway envelope opens in the Python reader (passcode), original byte for byte', og == msg)
+        og2 = env.open_envelope(page_g, org_priv=org)[2]
+        check('gateway envelope opens in the Python reader (recovery key)', og2 == msg)
+    except Exception as e:
+        check('gateway envelope opens in the Python reader', False, repr(e))
+        return
+    # Python envelope -> the gateway's reader
+    pa = os.path.join(tmp, 'python-made.html')
+    with open(pa, 'w', encoding='ascii', newline='\n') as f:
+        f.write(page_a)
+    r = subprocess.run([sealctl, 'envelope', 'open', '--key', org_pem, pa], capture_output=True)
+    check('Python-made envelope opens with `sealctl envelope open --key`, byte for byte', r.returncode == 0 and r.stdout == msg,
+          r.stderr.decode(errors='replace')[:200])
+    r = subprocess.run([sealctl, 'envelope', 'open', '--passcode', PASS_CAROL.lower(), pa], capture_output=True)
+    check('Python-made envelope opens with `sealctl envelope open --passcode` (second recipient, lower case)',
+          r.returncode == 0 and r.stdout == msg, r.stderr.decode(errors='replace')[:200])
+
+    d = browser(downloads)
+    try:
+        d.get_log('performance')
+        s = load(d, G)
+        check('gateway envelope: page loads locked with the gateway\'s hint and branding', s == 'locked'
+              and 'from the gateway' in visible_text(d) and d.find_element(By.ID, 'brand-name').text == 'Gateway Corp', s)
+        s = unlock(d, 'AAAAA-BBBBB-CCCCC-DDDDD')
+        check('gateway envelope: wrong passcode shows the error and nothing else', s == 'error-wrong'
+              and 'Purple-Otter' not in visible_text(d) and not d.find_element(By.ID, 'message').is_displayed(), s)
+        s = unlock(d, PASS_BOB)
+        check('gateway envelope opens in Chromium', s == 'open', s)
+        d.find_element(By.ID, 'show-text').click()
+        check('gateway envelope: original text shown', SENTENCE in d.find_element(By.ID, 'msg-text').text)
+        for old in ('report-2mb.bin',):
+            if os.path.exists(os.path.join(downloads, old)):
+                os.unlink(os.path.join(downloads, old))
+        d.find_element(By.CSS_SELECTOR, '#attachments a[data-name="report-2mb.bin"]').click()
+        p = wait_download(downloads, 'report-2mb.bin')
+        check('gateway envelope: 2 MB attachment saved, bytes equal', p is not None and open(p, 'rb').read() == attachment)
+        reqs = requests_from_log(d)
+        foreign = [u for u, why in reqs if why != 'csp' and not (u.startswith('file://') and u.endswith(G))
+                   and not u.startswith(('data:', 'blob:', 'about:'))]
+        check('gateway envelope: no network request', not foreign and any(u.endswith(G) for u, _ in reqs), repr(foreign)[:200])
+        art = os.environ.get('BROWSER_ARTIFACTS_DIR')
+        if art:
+            d.save_screenshot(os.path.join(art, 'viewer-gateway.png'))
+        d.find_element(By.ID, 'reply-button').click()
+        d.find_element(By.ID, 'reply-text').send_keys('Secure reply to the gateway envelope: Amber-Lynx-8.')
+        d.find_element(By.ID, 'reply-encrypt').click()
+        link = None
+        for _ in range(100):
+            links = d.find_elements(By.ID, 'reply-mailto')
+            if links:
+                link = links[0].get_attribute('href')
+                break
+            time.sleep(0.1)
+        body = urllib.parse.parse_qs(urllib.parse.urlsplit(link or 'mailto:x?body=').query).get('body', [''])[0]
+        rf = os.path.join(tmp, 'gw-reply.txt')
+        with open(rf, 'w') as f:
+            f.write(body)
+        if art:
+            shutil.copy(rf, os.path.join(art, 'secure-reply-gateway.txt'))
+        r = subprocess.run([sealctl, 'envelope', 'open', '--key', org_pem, '--reply-secret', secret_file, rf], capture_output=True)
+        out = r.stdout.decode(errors='replace')
+        check('viewer\'s secure reply opens with `sealctl envelope open` (MAC and decryption by the gateway)',
+              r.returncode == 0 and 'Amber-Lynx-8' in out and 'To: ' + mg['reply']['to'] in out, r.stderr.decode(errors='replace')[:200])
+        # tampered: one character of the ciphertext inside the block changed
+        m = re.search(re.escape(env.BEGIN) + r'\s*\n(.*?)' + re.escape(env.END), body, re.S)
+        R = json.loads(base64.b64decode(''.join(m.group(1).split())))
+        def armored(obj):
+            b = base64.b64encode(json.dumps(obj).encode()).decode()
+            return env.BEGIN + '\n' + '\n'.join(b[i:i + 76] for i in range(0, len(b), 76)) + '\n' + env.END + '\n'
+        ct = bytearray(base64.b64decode(R['ct']))
+        ct[len(ct) // 2] ^= 1
+        for name, obj in (('tampered', dict(R, ct=base64.b64encode(bytes(ct)).decode())),
+                          ('pointed at another envelope', dict(R, envelope=hdr_a['id']))):
+            tf = os.path.join(tmp, 'gw-reply-bad.txt')
+            with open(tf, 'w') as f:
+                f.write(armored(obj))
+            r = subprocess.run([sealctl, 'envelope', 'open', '--key', org_pem, '--reply-secret', secret_file, tf], capture_output=True)
+            check('secure reply %s: `sealctl envelope open` refuses it' % name, r.returncode == 1 and not r.stdout,
+                  'exit %d %s' % (r.returncode, r.stderr.decode(errors='replace')[:120]))
+    finally:
+        d.quit()
 
 
 def bench(mb, tmp, downloads, pub, secret):

@@ -1091,7 +1091,11 @@
     var mk = await subtle.importKey('raw', b64Bytes(state.meta.reply.key, 32), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
     var mac = new Uint8Array(await subtle.sign('HMAC', mk, concatBytes([enc.encode('sealmilter-envelope v1 reply-mac'), id, epk, nonce, ct])));
     var R = JSON.stringify({ v: 1, envelope: h.id, epk: bytesB64(epk), nonce: bytesB64(nonce), ct: bytesB64(ct), mac: bytesB64(mac) });
-    return '-----BEGIN SEALMILTER SECURE REPLY-----\r\n' + lines76(bytesB64(enc.encode(R)), '\r\n') + '\r\n-----END SEALMILTER SECURE REPLY-----\r\n';
+    /* the armor lines are put together here, so that the page itself never holds them
+     * (a tool looking for a reply block in a file must not find one in the viewer) */
+    var dashes = '-----', label = ' SEALMILTER SECURE REPLY';
+    return dashes + 'BEGIN' + label + dashes + '\r\n' + lines76(bytesB64(enc.encode(R)), '\r\n') + '\r\n' +
+      dashes + 'END' + label + dashes + '\r\n';
   }
   function others() {
     var m = state.meta, seen = {}, out = [];
