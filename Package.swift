@@ -55,7 +55,11 @@ let package = Package(
         .target(name: "SealEngine", dependencies: ["SealMIME", "SealDetect", "SealPolicy", "SealPattern", "SealMetrics", "SealCrypto", "SealSubmit"], swiftSettings: hotPath),
         .target(name: "SealEnvelope", dependencies: ["SealEngine", "SealPolicy", "SealCrypto"],
                 resources: [.embedInCode("Viewer/viewer.html"), .embedInCode("Viewer/viewer.css"), .embedInCode("Viewer/viewer.js")]),
-        .target(name: "SealmilterCAPI", dependencies: ["SealEngine", "SealCtl", "SealEnvelope"]),
+        // OpenLDAP's client library (libldap-dev) for S/MIME recipient look-ups.
+        .systemLibrary(name: "CLDAP", pkgConfig: "ldap", providers: [.apt(["libldap-dev"])]),
+        // S/MIME: inbound verification, harvesting, decryption (an engine opener), LDAP directory.
+        .target(name: "SealSMIME", dependencies: ["SealEngine", "SealPolicy", "SealCrypto", "COpenSSL", "CLDAP"]),
+        .target(name: "SealmilterCAPI", dependencies: ["SealEngine", "SealCtl", "SealSMIME", "SealEnvelope"]),
         // sealctl's commands; they live in libsealmilter, and the sealctl program
         // (Sources/sealctl/main.c) is a C host of the library like the daemon.
         .target(name: "SealCtl", dependencies: [
@@ -69,6 +73,7 @@ let package = Package(
         .testTarget(name: "SealYAMLTests", dependencies: ["SealYAML"]),
         .testTarget(name: "SealPatternTests", dependencies: ["SealPattern", "SealTestSupport"]),
         .testTarget(name: "SealPolicyTests", dependencies: ["SealPolicy", "SealPattern", "SealEngine", "SealTestSupport"]),
+        .testTarget(name: "SealSMIMETests", dependencies: ["SealSMIME", "SealEngine", "SealPolicy", "SealCrypto"]),
         .testTarget(name: "SealEngineTests", dependencies: ["SealEngine", "SealMetrics", "SealTestSupport", "SealCrypto", "SealSubmit"]),
         .testTarget(name: "SealEnvelopeTests", dependencies: ["SealEnvelope", "SealEngine", "SealCrypto", "SealTestSupport"]),
     ]

@@ -31,7 +31,10 @@ step e2e        Tests/e2e/run.sh .build/debug/sealmilterd .build/debug/sealctl
 step sendmail   Tests/sendmail/run.sh .build/debug/sealmilterd .build/debug/sealctl
 step miltertest Tests/e2e/run-miltertest.sh .build/debug/sealmilterd
 step fuzz       Tests/fuzz/run.sh 60
-step browser    Tests/browser/run.sh .build/debug/sealctl
+# the envelope step keeps what it delivered for the browser step (Tests/browser opens it)
+export E2E_ENVELOPE_OUT=${E2E_ENVELOPE_OUT:-/tmp/sealmilter-envelope-delivered}
+step envelope   Tests/e2e/envelope.sh .build/debug/sealmilterd .build/debug/sealctl
+step browser    Tests/browser/run.sh .build/debug/sealctl "$E2E_ENVELOPE_OUT"
 step package    packaging/tests/install-test.sh
 
 echo; echo "=== summary"

@@ -1,4 +1,6 @@
+#if canImport(SealCrypto)
 import SealCrypto
+#endif
 
 /// Encrypts a payload of any length in 64 KiB chunks as it streams by
 /// (docs/envelope-format.md, section 4): holds at most one chunk and one byte of

@@ -1,4 +1,6 @@
+#if canImport(SealCrypto)
 import SealCrypto
+#endif
 
 /// Constants and derivations of envelope format version 1 (docs/envelope-format.md).
 public enum EnvelopeFormat {

@@ -54,7 +54,8 @@ public enum EnvelopeWriter {
     /// bytes that `message` yields in chunks (nil at the end); fewer or more is an
     /// error. `eol` is the line end of the output (`\r\n` in a message body).
     public static func write(_ spec: EnvelopeSpec, template: PageTemplate, messageSize: Int64,
-                             message: () throws -> [UInt8]?, to sink: any ByteSink, eol: [UInt8] = [10]) throws -> EnvelopeInfo {
+                             message: () throws -> [UInt8]?, to sink: any ByteSink, eol: [UInt8] = [10],
+                             beforePage: (_ transferEncoding: String) throws -> Void = { _ in }) throws -> EnvelopeInfo {
         guard !spec.recipients.isEmpty else { throw EnvelopeError.failed("an envelope needs at least one recipient") }
         guard spec.iterations >= EnvelopeFormat.minimumIterations else {
             throw EnvelopeError.failed("PBKDF2 iterations below \(EnvelopeFormat.minimumIterations)")
@@ -114,6 +115,7 @@ public enum EnvelopeWriter {
         let configText = lined(spec.config)
 
         let encoding: PageText.Encoding = template.longestLine(header: headerText, config: configText) > 998 ? .quotedPrintable : .sevenBit
+        try beforePage(encoding == .sevenBit ? "7bit" : "quoted-printable")
         let out = PageText(sink, eol: eol, encoding: encoding)
         var streamed: Int64 = 0
         try template.write(to: out, header: headerText, config: configText) {

@@ -75,15 +75,7 @@ public struct PageTemplate: Sendable {
         order = found.map(\.1)
     }
 
-    static func find(_ needle: [UInt8], in hay: [UInt8], caseless: Bool) -> Int? {
-        guard needle.count <= hay.count else { return nil }
-        func low(_ c: UInt8) -> UInt8 { caseless && c >= 65 && c <= 90 ? c + 32 : c }
-        outer: for i in 0...(hay.count - needle.count) {
-            for j in 0..<needle.count where low(hay[i + j]) != low(needle[j]) { continue outer }
-            return i
-        }
-        return nil
-    }
+    static func find(_ needle: [UInt8], in hay: [UInt8], caseless: Bool) -> Int? { Bytes.find(needle, in: hay, caseless: caseless) }
 
     /// `sha256-<base64>` of bytes: a CSP hash source.
     public static func hashSource(_ b: [UInt8]) throws -> String {

@@ -1,4 +1,6 @@
+#if canImport(SealCrypto)
 import SealCrypto
+#endif
 
 /// Passcodes: generated ones (what a person can type, 100 bits) and the
 /// normalisation both sides apply before PBKDF2.

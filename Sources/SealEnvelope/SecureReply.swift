@@ -1,4 +1,6 @@
+#if canImport(SealCrypto)
 import SealCrypto
+#endif
 
 /// Secure replies (docs/envelope-format.md, section 5): the armored block a
 /// reader's viewer makes, found in a message, checked with the reply key the
@@ -30,7 +32,7 @@ public enum SecureReply {
     /// (`> `) is not taken; trailing spaces are ignored.
     public static func armor(in text: [UInt8]) throws(ReplyError) -> [UInt8]? {
         let b = Array(begin.utf8), e = Array(end.utf8)
-        guard let at = PageTemplate.find(b, in: text, caseless: false) else { return nil }
+        guard let at = Bytes.find(b, in: text, caseless: false) else { return nil }
         // The BEGIN marker must start its line.
         if at > 0 && text[at - 1] != 10 { throw ReplyError("armor begin line is quoted or indented") }
         var i = at + b.count

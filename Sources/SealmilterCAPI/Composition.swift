@@ -1,5 +1,7 @@
 import SealEngine
 import SealCtl
+import SealSMIME
+import SealEnvelope
 
 /// The composition root: the actions and conditions this library's engines know.
 /// The engine's built-in ones, then each feature module's, one line per module
@@ -7,7 +9,12 @@ import SealCtl
 /// registry, so the daemon and the tool accept the same policies.
 public enum Composition {
     public static let registry: Registry = {
-        let registry = Registry.builtin
+        var registry = Registry.builtin
+        registry.register(feature: SMIMEInboundSettings.self)
+        registry.register(opener: SMIMEOpener.self)
+        registry.register(feature: EnvelopeSettings.self)
+        registry.register(action: EncryptAction.self)
+        registry.register(opener: EnvelopeReplyOpener.self)
         return registry
     }()
 }

@@ -115,7 +115,7 @@ class Envelope:
         meta = json.loads(p[4:4 + n].decode("utf-8"))
         return meta, p[4 + n:]
 
-    def reply(self, meta, message, reply_key=None):
+    def reply(self, meta, message, reply_key=None, tamper=False):
         """A secure reply block, as the viewer makes it (format section 5)."""
         org = serialization.load_der_public_key(base64.b64decode(self.header["recovery"]["public"]))
         eph = ec.generate_private_key(ec.SECP256R1())
@@ -125,6 +125,9 @@ class Envelope:
         ct = AESGCM(kr).encrypt(nonce, message, b"sealmilter-envelope v1 reply-content" + self.id)
         kreply = reply_key or base64.b64decode(meta["reply"]["key"])
         mac = hmac.new(kreply, b"sealmilter-envelope v1 reply-mac" + self.id + epk + nonce + ct, hashlib.sha256).digest()
+        if tamper:
+            # Change one byte of the ciphertext after the MAC was made (a well-formed block).
+            ct = ct[:len(ct) // 2] + bytes([ct[len(ct) // 2] ^ 1]) + ct[len(ct) // 2 + 1:]
         r = {"v": 1, "envelope": b64url_encode(self.id), "epk": base64.b64encode(epk).decode(),
              "nonce": base64.b64encode(nonce).decode(), "ct": base64.b64encode(ct).decode(),
              "mac": base64.b64encode(mac).decode()}
@@ -175,14 +178,7 @@ def main():
                 other = Envelope(open(args.reply_key_from, "rb").read())
                 other_meta, _ = other.open(other.key_from_passcode(args.other_passcode))
                 reply_key = base64.b64decode(other_meta["reply"]["key"])
-            block = env.reply(meta, open(args.message, "rb").read(), reply_key)
-            if args.tamper:
-                # Flip one character in the middle of the base64 body.
-                lines = block.split("\n")
-                mid = len(lines) // 2
-                s = lines[mid]
-                lines[mid] = s[:10] + ("A" if s[10] != "A" else "B") + s[11:]
-                block = "\n".join(lines)
+            block = env.reply(meta, open(args.message, "rb").read(), reply_key, tamper=args.tamper)
             sys.stdout.write(block)
         elif args.cmd == "extract":
             msg = email.message_from_binary_file(open(args.message, "rb"), policy=email.policy.default)

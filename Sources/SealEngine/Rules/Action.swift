@@ -32,6 +32,9 @@ public protocol Action: Sendable {
     /// Whether it sends messages of the filter's own (``MessageOutcome/send(_:)``),
     /// which needs the policy's `submission:` section.
     var sendsMessages: Bool { get }
+    /// Whether it needs the original header section as received
+    /// (``MessageFacts/originalHeaders``), e.g. to put the whole message in an envelope.
+    var keepsOriginalHeaders: Bool { get }
 
     /// Its rule applies (at the rule's stage). Records what it does in the
     /// context's outcome; returns a decision that ends the message now (reject,
@@ -53,6 +56,7 @@ extension Action {
     public var bodyPhase: BodyPhase? { nil }
     public var summary: String { Self.key }
     public var sendsMessages: Bool { false }
+    public var keepsOriginalHeaders: Bool { false }
     public func refuse(recipient: String) -> SMTPReply? { nil }
     public func check(_ settings: PolicySettings) -> [String] { [] }
     /// The action's policy key.
