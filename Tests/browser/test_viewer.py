@@ -3,7 +3,12 @@
 Selenium. Envelopes come from Tests/browser/make_envelope.py (an independent implementation
 of docs/envelope-format.md) and, when given a sealctl with `envelope seal`, from the gateway.
 
-    test_viewer.py [--sealctl PATH] [--artifacts DIR] [--bench-mb N]
+    test_viewer.py [--sealctl PATH] [--delivered DIR] [--artifacts DIR] [--bench-mb N]
+        --delivered DIR: also open the envelope that went through Postfix in Tests/e2e/envelope.sh
+        (its OUTDIR: message.html, passcode.txt from the passcode message, orig.eml, orig.eml.att,
+        envelope-recovery.pem, envelope-reply.secret)
+    test_viewer.py --make-reply PAGE --passcode P --text T [--attach FILE] --out FILE
+        writes the secure reply block the viewer makes in Chromium (for sending it through Postfix)
     test_viewer.py --bench-only [--bench-mb 20]     only the viewer's decryption time (docs/benchmarks.md)
 
 Prints one line per check; exit status 0 only if every check passed."""
@@ -578,6 +583,9 @@ def run(args):
         os.environ['BROWSER_ARTIFACTS_DIR'] = art
         gateway_tests(args.sealctl, tmp, downloads, keys, msg, attachment, page_a, hdr_a)
 
+    if args.delivered:
+        delivered_tests(args.delivered, args.sealctl, downloads, art)
+
     if args.bench_mb:
         bench(args.bench_mb, tmp, downloads, pub, secret)
     print('# artifacts (screenshots, replies): %s' % art)
@@ -814,6 +822,106 @@ def gateway_tests(sealctl, tmp, downloads, keys, msg, attachment, page_a, hdr_a)
         d.quit()
 
 
+def reply_in_browser(d, text, attach=None):
+    """In an opened envelope: Reply securely, type, attach, encrypt; returns the armored block
+    (from the mailto: link, or the saved secure-reply.txt)."""
+    d.find_element(By.ID, 'reply-button').click()
+    d.find_element(By.ID, 'reply-text').send_keys(text)
+    if attach:
+        d.find_element(By.ID, 'reply-files').send_keys(os.path.abspath(attach))
+    d.find_element(By.ID, 'reply-encrypt').click()
+    for _ in range(300):
+        if d.find_elements(By.ID, 'reply-mailto') or d.find_elements(By.ID, 'reply-file'):
+            break
+        time.sleep(0.1)
+    links = d.find_elements(By.ID, 'reply-mailto')
+    if links:
+        return urllib.parse.parse_qs(urllib.parse.urlsplit(links[0].get_attribute('href')).query)['body'][0]
+    return d.find_element(By.ID, 'reply-block').get_attribute('value')
+
+
+def delivered_tests(ddir, sealctl, downloads, art):
+    """The envelope Tests/e2e/envelope.sh sent through the private Postfix, opened in Chromium
+    with the passcode from the passcode message that arrived separately."""
+    import email
+    import email.policy
+    need = ['message.html', 'passcode.txt', 'orig.eml', 'orig.eml.att', 'envelope-recovery.pem', 'envelope-reply.secret']
+    missing = [n for n in need if not os.path.exists(os.path.join(ddir, n))]
+    if missing:
+        check('envelope delivered by the Postfix e2e present in %s' % ddir, False,
+              'missing %s (Tests/e2e/envelope.sh DAEMON SEALCTL OUTDIR, or E2E_ENVELOPE_OUT, makes them)' % ', '.join(missing))
+        return
+    page = os.path.join(ddir, 'message.html')
+    passcode = open(os.path.join(ddir, 'passcode.txt')).read().strip()
+    orig = email.message_from_bytes(open(os.path.join(ddir, 'orig.eml'), 'rb').read(), policy=email.policy.default)
+    body = orig.get_body(('plain',)).get_content()
+    line = max((l.strip() for l in body.splitlines()), key=len)
+    att_part = next(p for p in orig.iter_attachments())
+    att_name, att = att_part.get_filename(), open(os.path.join(ddir, 'orig.eml.att'), 'rb').read()
+    dl = os.path.join(downloads, 'delivered')
+    os.makedirs(dl, exist_ok=True)
+    d = browser(dl)
+    try:
+        d.get_log('performance')
+        s = load(d, page)
+        check('delivered envelope (through Postfix): page loads locked', s == 'locked', s)
+        s = unlock(d, 'AAAAA-BBBBB-CCCCC-DDDDD')
+        check('delivered envelope: wrong passcode shows the error and nothing else', s == 'error-wrong'
+              and line not in visible_text(d) and not d.find_element(By.ID, 'message').is_displayed(), s)
+        s = unlock(d, passcode)
+        check('delivered envelope: the passcode from the passcode message opens it', s == 'open', s)
+        if d.find_elements(By.ID, 'show-text'):
+            d.find_element(By.ID, 'show-text').click()
+        check('delivered envelope: the original text is shown', line in visible_text(d), line[:60])
+        d.save_screenshot(os.path.join(art, 'viewer-delivered.png'))
+        d.find_element(By.CSS_SELECTOR, '#attachments a[data-name="%s"]' % att_name).click()
+        p = wait_download(dl, att_name)
+        check('delivered envelope: the %d-byte attachment is saved, bytes equal the original' % len(att),
+              p is not None and open(p, 'rb').read() == att)
+        reqs = requests_from_log(d)
+        foreign = [u for u, why in reqs if why != 'csp' and not (u.startswith('file://') and u.endswith(page))
+                   and not u.startswith(('data:', 'blob:', 'about:'))]
+        check('delivered envelope: no network request (DevTools log)', not foreign and any(u.endswith(page) for u, _ in reqs), repr(foreign)[:200])
+        if sealctl:
+            block = reply_in_browser(d, 'Browser reply to the delivered envelope: Coral-Newt-6.')
+            rf = os.path.join(dl, 'reply.txt')
+            with open(rf, 'w') as f:
+                f.write(block)
+            shutil.copy(rf, os.path.join(art, 'secure-reply-delivered.txt'))
+            r = subprocess.run([sealctl, 'envelope', 'open', '--key', os.path.join(ddir, 'envelope-recovery.pem'),
+                                '--reply-secret', os.path.join(ddir, 'envelope-reply.secret'), rf], capture_output=True)
+            check('delivered envelope: the viewer\'s secure reply opens with the gateway\'s keys (sealctl envelope open)',
+                  r.returncode == 0 and b'Coral-Newt-6' in r.stdout, r.stderr.decode(errors='replace')[:200])
+    finally:
+        d.quit()
+    dj = browser(dl, lang='ja')
+    try:
+        s = load(dj, page)
+        check('delivered envelope in a Japanese browser: Japanese texts', s == 'locked'
+              and '\u30d1\u30b9\u30b3\u30fc\u30c9\u3092\u5165\u529b\u3057\u3066\u304f\u3060\u3055\u3044' in visible_text(dj), s)
+        s = unlock(dj, passcode)
+        check('delivered envelope in a Japanese browser: opens, labels in Japanese', s == 'open' and '\u5dee\u51fa\u4eba' in visible_text(dj), s)
+        dj.save_screenshot(os.path.join(art, 'viewer-delivered-ja.png'))
+    finally:
+        dj.quit()
+
+
+def make_reply(page, passcode, text, attach, out):
+    tmp = tempfile.mkdtemp(prefix='sealmilter-reply-')
+    d = browser(tmp)
+    try:
+        load(d, os.path.abspath(page))
+        s = unlock(d, passcode)
+        if s != 'open':
+            sys.exit('FAIL: the envelope did not open in Chromium (%s)' % s)
+        block = reply_in_browser(d, text, attach)
+    finally:
+        d.quit()
+        shutil.rmtree(tmp, ignore_errors=True)
+    with open(out, 'w') as f:
+        f.write(block)
+
+
 def bench(mb, tmp, downloads, pub, secret):
     # a message of `mb` MiB: one base64 attachment (78 bytes of message per 57 bytes of file)
     big = os.urandom((mb * 1024 * 1024 - 400) * 57 // 78)
@@ -858,7 +966,18 @@ if __name__ == '__main__':
     ap.add_argument('--artifacts')
     ap.add_argument('--bench-mb', type=int, default=0)
     ap.add_argument('--bench-only', action='store_true')
+    ap.add_argument('--delivered')
+    ap.add_argument('--make-reply', metavar='PAGE')
+    ap.add_argument('--passcode')
+    ap.add_argument('--text', default='')
+    ap.add_argument('--attach')
+    ap.add_argument('--out')
     a = ap.parse_args()
+    if a.make_reply:
+        if not (a.passcode and a.out):
+            sys.exit('usage: test_viewer.py --make-reply PAGE --passcode P --text T [--attach FILE] --out FILE')
+        make_reply(a.make_reply, a.passcode, a.text, a.attach, a.out)
+        sys.exit(0)
     if a.bench_only:
         btmp = tempfile.mkdtemp(prefix='sealmilter-bench-')
         os.makedirs(os.path.join(btmp, 'downloads'))
