@@ -919,7 +919,7 @@ def make_reply(page, passcode, text, attach, out):
         d.quit()
         shutil.rmtree(tmp, ignore_errors=True)
     with open(out, 'w') as f:
-        f.write(block)
+        f.write(block.replace('\r\n', '\n'))
 
 
 def bench(mb, tmp, downloads, pub, secret):
