@@ -557,6 +557,21 @@ def run(args):
         s = wait_state(d, not_in=(None, ''))
         check('no WebCrypto: says to save the file and open it in a browser', s == 'nocrypto'
               and 'Chrome, Firefox, Edge or Safari' in visible_text(d) and not d.find_element(By.ID, 'passcode').is_displayed(), s)
+
+        # ---- the other languages, chosen from the browser's languages (Accept-Language override)
+        ua = d.execute_script('return navigator.userAgent')
+        for langs, tag, want in (('zh-TW,zh;q=0.9', 'zh-TW', '\u8f38\u5165\u60a8\u7684\u5bc6\u78bc'),
+                                 ('zh-HK', 'zh-TW', '\u8f38\u5165\u60a8\u7684\u5bc6\u78bc'),
+                                 ('zh-CN,en', 'zh-CN', '\u8f93\u5165\u60a8\u7684\u5bc6\u7801'),
+                                 ('pt-BR', 'pt-BR', 'Digite seu c\u00f3digo de acesso'),
+                                 ('pt-PT', 'pt-BR', 'Digite seu c\u00f3digo de acesso'),
+                                 ('es-MX', 'es', 'Introduzca su c\u00f3digo de acceso'),
+                                 ('de-DE,fr', 'en', 'Enter your passcode')):
+            d.execute_cdp_cmd('Emulation.setUserAgentOverride', {'userAgent': ua, 'acceptLanguage': langs})
+            load(d, A)
+            title = d.find_element(By.CSS_SELECTOR, '#unlock h1').text
+            check('browser languages %s: texts in %s' % (langs, tag), title == want
+                  and d.execute_script('return document.documentElement.lang') == tag, title)
     finally:
         d.quit()
 

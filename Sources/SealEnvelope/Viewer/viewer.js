@@ -399,7 +399,7 @@
 
   function pickLanguage(list) {
     for (var i = 0; i < list.length; i++) {
-      var t = String(list[i] || '').toLowerCase().replace(/_/g, '-');
+      var t = String(list[i] || '').split(';')[0].trim().toLowerCase().replace(/_/g, '-');
       if (t === 'zh' || t.indexOf('zh-') === 0) {
         if (/^zh-(hant|tw|hk|mo)\b/.test(t) || /-hant\b/.test(t)) { return 'zh-TW'; }
         return 'zh-CN';
