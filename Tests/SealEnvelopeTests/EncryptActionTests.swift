@@ -1,5 +1,6 @@
 import XCTest
 import Glibc
+import Foundation
 @testable import SealEnvelope
 import SealEngine
 import SealPolicy
@@ -36,6 +37,11 @@ final class EncryptActionTests: XCTestCase {
 
     func policy(_ action: String, envelope: String = "", recoveryPath: String? = nil, spool: String = "",
                 when: String = "{direction: outbound}") -> String {
+        Self.policy(action, envelope: envelope, recoveryPath: recoveryPath, spool: spool, when: when)
+    }
+
+    static func policy(_ action: String, envelope: String = "", recoveryPath: String? = nil, spool: String = "",
+                       when: String = "{direction: outbound}") -> String {
         _ = Self.files
         return """
             internal_domains: [int.test]
@@ -220,5 +226,90 @@ final class EncryptActionTests: XCTestCase {
         XCTAssertFalse(problems[0].contains("SHORT"), "the secret itself is not in the message")
         // A public key is not enough for the gateway's recovery_key (replies need the private one).
         XCTAssertEqual(try Policy.parse(yaml: policy("encrypt"), file: "p.yaml", registry: registry).fileProblems().count, 0)
+    }
+}
+
+/// Inbound secure replies through the engine's opener hook.
+final class ReplyOpenerTests: XCTestCase {
+    var registry: Registry {
+        var r = Registry.builtin
+        r.register(feature: EnvelopeSettings.self)
+        r.register(action: EncryptAction.self)
+        r.register(opener: EnvelopeReplyOpener.self)
+        return r
+    }
+
+    func run(_ message: String) throws -> (Session, Decision, String) {
+        let yaml = EncryptActionTests.policy("encrypt") + """
+
+              - name: scanned
+                when: {direction: inbound, body: {contains: [decrypted words]}}
+                actions:
+                  - add_header: {name: X-Scanned, value: yes}
+            """
+        let engine = Engine(policy: try Policy.parse(yaml: yaml, file: "test.yaml", registry: registry))
+        let s = Session(engine: engine, decodeAll: true, dryRun: true)
+        var d = s.mailFrom("<bob@example.com>")
+        _ = s.rcpt("<alice@int.test>")
+        if d == .continue { d = Array(message.utf8).withUnsafeBytes { s.raw($0) } }
+        if d == .continue { d = s.endOfMessage() }
+        var body: [UInt8] = []
+        while let c = try s.readReplacementBody() { body += c }
+        return (s, d, String(decoding: body, as: UTF8.self))
+    }
+
+    func carrier(_ block: String, base64Attachment: Bool = false) -> String {
+        if base64Attachment {
+            let b64 = Base64.encode(Array(block.utf8))
+            return "From: bob@example.com\r\nTo: alice@int.test\r\nSubject: Re: x\r\nMIME-Version: 1.0\r\n"
+                + "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nSee the file.\r\n"
+                + "--b\r\nContent-Type: text/plain; name=secure-reply.txt\r\nContent-Transfer-Encoding: base64\r\n"
+                + "Content-Disposition: attachment; filename=secure-reply.txt\r\n\r\n\(b64)\r\n--b--\r\n"
+        }
+        return "From: bob@example.com\r\nTo: alice@int.test\r\nSubject: Re: x\r\n\r\nHello,\r\n\r\n"
+            + block.replacingOccurrences(of: "\n", with: "\r\n")
+    }
+
+    func block(secret: String = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA==") throws -> String {
+        _ = EncryptActionTests.files
+        let id = try SealCrypto.randomBytes(16)
+        let key = try EnvelopeFormat.replyKey(secret: Array(secret.utf8), id: id)
+        return try SecureReply.build(envelopeID: id, organisation: EncryptActionTests.org, replyKey: key,
+                                     message: Array("From: bob@example.com\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSome decrypted words.\r\n".utf8))
+    }
+
+    func testGoodReplyIsDecryptedAndScanned() throws {
+        for attached in [false, true] {
+            let (s, d, body) = try run(carrier(try block(), base64Attachment: attached))
+            XCTAssertEqual(d, .accept)
+            XCTAssertEqual(body, "Some decrypted words.\r\n", "attached: \(attached)")
+            XCTAssertTrue(s.headerEdits.contains { $0.name == "X-Sealmilter-Decrypted" && $0.value == "envelope-reply" })
+            XCTAssertTrue(s.headerEdits.contains { $0.name == "X-Scanned" }, "the rules saw the decrypted text")
+            XCTAssertTrue(s.headerEdits.contains { $0.name == "Content-Type" && $0.value == "text/plain; charset=utf-8" })
+        }
+    }
+
+    func testBadRepliesAreFlaggedAndDeliveredAsTheyCame() throws {
+        let good = try block()
+        var lines = good.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let truncated = lines.prefix(3).joined(separator: "\n") + "\n"
+        lines[2] = String(lines[2].reversed())
+        let garbled = lines.joined(separator: "\n")
+        let cases = ["foreign": try block(secret: "another-gateway-secret-another-gateway-secret"), "truncated": truncated,
+                     "garbled": garbled, "quoted": good.split(separator: "\n").map { "> " + $0 }.joined(separator: "\n"),
+                     "huge-version": "-----BEGIN SEALMILTER SECURE REPLY-----\n" + Base64.encode(Array("{\"v\":99999999999}".utf8)) + "\n-----END SEALMILTER SECURE REPLY-----\n"]
+        for (name, b) in cases {
+            let (s, d, body) = try run(carrier(b))
+            XCTAssertEqual(d, .accept, name)
+            XCTAssertEqual(body, "", "\(name): the body is not replaced")
+            XCTAssertFalse(s.headerEdits.contains { $0.name == "X-Sealmilter-Decrypted" }, name)
+            XCTAssertFalse(s.headerEdits.contains { $0.name == "X-Scanned" }, name)
+            XCTAssertTrue(s.headerEdits.contains { $0.name == "X-Sealmilter-Envelope-Reply" && ($0.value ?? "").hasPrefix("invalid (") },
+                          "\(name): \(s.headerEdits)")
+        }
+        // No block at all: nothing happens.
+        let (s, _, body) = try run(carrier("just text\n"))
+        XCTAssertEqual(body, "")
+        XCTAssertFalse(s.headerEdits.contains { $0.name.hasPrefix("X-Sealmilter-Envelope") })
     }
 }
