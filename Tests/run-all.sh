@@ -35,7 +35,10 @@ step connect    Tests/e2e/connect.sh .build/debug/sealmilterd .build/debug/sealc
 step rules      Tests/e2e/rules.sh .build/debug/sealmilterd .build/debug/sealctl
 step smime      Tests/e2e/smime-out.sh .build/debug/sealmilterd .build/debug/sealctl
 step smime-in   Tests/e2e/smime-in.sh .build/debug/sealmilterd .build/debug/sealctl
+# the envelope step keeps what it delivered for the browser step (Tests/browser opens it)
+export E2E_ENVELOPE_OUT=${E2E_ENVELOPE_OUT:-/tmp/sealmilter-envelope-delivered}
 step envelope   Tests/e2e/envelope.sh .build/debug/sealmilterd .build/debug/sealctl
+step browser    Tests/browser/run.sh .build/debug/sealctl "$E2E_ENVELOPE_OUT"
 step package    packaging/tests/install-test.sh
 
 echo; echo "=== summary"

@@ -10,7 +10,8 @@
 #      original message; a wrong passcode is refused.
 #   3. `sealctl envelope open --key` recovers the original byte for byte (line
 #      ends aside: the sink stores LF).
-#   4. Secure replies built by the Python writer go back through Postfix: the milter
+#   4. Secure replies built by the Python writer, and one made by the viewer itself in
+#      headless Chromium (Tests/browser/test_viewer.py --make-reply), go back through Postfix: the milter
 #      decrypts a good one (delivered marked X-Sealmilter-Decrypted: envelope-reply,
 #      the reply's text in place of the block); a tampered one and one made with
 #      another envelope's reply key are flagged and delivered as they came;
@@ -208,7 +209,7 @@ if [ -n "$ENVFILE" ] && [ -n "$PASSFILE" ]; then
         if grep -q '^X-Sealmilter-Envelope' "$f"; then pfh_sink_message "$f" > "$W/msgs/envelope2.eml"; else pfh_sink_message "$f" > "$W/msgs/passcode2.eml"; fi
     done
     P2=$($PY "$ENV" passcode "$W/msgs/passcode2.eml" 2>/dev/null) && $PY "$ENV" extract "$W/msgs/envelope2.eml" -o "$W/msgs/message2.html" 2>/dev/null || P2=
-    for kind in good tampered foreign; do
+    for kind in good viewer tampered foreign; do
         RT=$(tok "reply-$kind")
         extra=()
         case $kind in
@@ -216,7 +217,15 @@ if [ -n "$ENVFILE" ] && [ -n "$PASSFILE" ]; then
             foreign) extra=(--reply-key-from "$W/msgs/message2.html" --other-passcode "$P2") ;;
         esac
         if [ "$kind" = foreign ] && [ -z "$P2" ]; then notok "4 secure reply ($kind)" "the second envelope did not arrive"; continue; fi
-        $PY "$ENV" reply "$W/msgs/message.html" --passcode "$PASSCODE" --message "$W/msgs/reply-inner.eml" "${extra[@]}" > "$W/msgs/block-$kind.txt"
+        if [ "$kind" = viewer ]; then
+            # The block the viewer itself makes in headless Chromium ("Reply securely").
+            if ! $PY "$HERE/../browser/test_viewer.py" --make-reply "$W/msgs/message.html" --passcode "$PASSCODE" \
+                    --text "Thanks, the figures look right. $SECRET-reply" --out "$W/msgs/block-$kind.txt" >"$W/out/viewer-reply.log" 2>&1; then
+                notok "4 secure reply made by the viewer in Chromium" "$(tail -2 "$W/out/viewer-reply.log")"; continue
+            fi
+        else
+            $PY "$ENV" reply "$W/msgs/message.html" --passcode "$PASSCODE" --message "$W/msgs/reply-inner.eml" "${extra[@]}" > "$W/msgs/block-$kind.txt"
+        fi
         { printf 'From: bob@ext.test\nTo: alice@int.test\nSubject: Re: Encrypted message\nMessage-ID: <%s@ext.test>\n\nA secure reply:\n\n' "$RT"; cat "$W/msgs/block-$kind.txt"; } > "$W/msgs/reply-$kind.eml"
         send "reply-$kind" --from bob@ext.test --to alice@int.test --data "@$W/msgs/reply-$kind.eml"
         f=
@@ -224,7 +233,7 @@ if [ -n "$ENVFILE" ] && [ -n "$PASSFILE" ]; then
         if [ -z "$f" ]; then notok "4 secure reply ($kind) through Postfix" "not delivered: $(grep -E '^<\*\*' "$W/out/reply-$kind" | head -2 | tr '\n' ' ')"; continue; fi
         pfh_sink_message "$f" > "$W/msgs/reply-$kind.delivered"
         D=$W/msgs/reply-$kind.delivered
-        if [ "$kind" = good ]; then
+        if [ "$kind" = good ] || [ "$kind" = viewer ]; then
             # The milter decrypted it: marked, the reply's text in place of the block.
             if ! grep -q '^X-Sealmilter-Decrypted: envelope-reply' "$D"; then
                 notok "4 secure reply through Postfix arrives decrypted" "no X-Sealmilter-Decrypted field: $(grep -i '^X-Sealmilter' "$D" | tr '\n' ' ')"
@@ -235,8 +244,9 @@ if [ -n "$ENVFILE" ] && [ -n "$PASSFILE" ]; then
             elif ! grep -q '^X-E2E-Reply-Scanned:' "$D"; then
                 notok "4 secure reply through Postfix arrives decrypted" "decrypted, but the body rule did not see the decrypted text"
             else
-                ok "4 secure reply through Postfix arrives decrypted for the internal sender (X-Sealmilter-Decrypted: envelope-reply; a body rule matched the decrypted text)"
+                ok "4 secure reply ($kind) through Postfix arrives decrypted for the internal sender (X-Sealmilter-Decrypted: envelope-reply; a body rule matched the decrypted text)"
             fi
+            if [ "$kind" = viewer ]; then continue; fi
             # Offline, the block as sent opens with sealctl too.
             if "$SEALCTL" envelope open --key "$W/keys/envelope-recovery.pem" --reply-secret "$W/keys/envelope-reply.secret" \
                     "$W/msgs/reply-$kind.eml" -o "$W/msgs/reply-$kind.opened" 2>"$W/out/reply-$kind.err" &&
