@@ -323,6 +323,7 @@ public final class Session {
         }
         // Each action's contribution, then the body pipeline over its transforms.
         let end = EndOfMessageContext(message: m.facts, outcome: outcome)
+        end.dryRun = dryRun
         for c in outcome.contributionOrder { try c.endOfMessage(end) }
         edits += end.headerEdits
         let (body, bodyEdits) = try BodyPipeline.run(end.transforms, original: m.spool,
@@ -344,7 +345,7 @@ public final class Session {
         abort()
         let runner = RuleRunner(rules: policy.rules, evaluation: policy.evaluation)
         let facts = MessageFacts(sender: stripAngles(sender), settings: policy.settings, macros: macros,
-                                 collectText: engine.readsText, decodeAll: decodeAll, budget: runner.budget,
+                                 collectText: engine.readsText, collectParts: engine.readsParts, decodeAll: decodeAll, budget: runner.budget,
                                  bodySet: engine.bodySet, scratch: engine.bodySet == nil ? nil : scratch)
         facts.keepsOriginalHeaders = engine.hasVersionRules
         let m = Message(facts: facts, runner: runner)
@@ -384,6 +385,7 @@ public final class Session {
         s += versionsLog
         if m.deferred > 0 { s += " deferred=\(m.deferred)" }
         if let f = o.failure { s += " error=\"\(f)\"" }
+        for note in o.notes { s += " " + note }
         // Connection facts, when the MTA passed them (milter.macros: all).
         if let client = clientAddress ?? macros["client_addr"], !client.isEmpty { s += " client=\(Self.logSafe(client))" }
         if let v = macros["tls_version"], !v.isEmpty {
