@@ -17,6 +17,9 @@ import PackageDescription
 //   SealmilterCAPI  the C-exported interface declared in include/sealmilter.h, and the
 //                   composition root that registers feature modules' actions and conditions
 //   SealCtl         sealctl's commands (check-config, scan), in the library
+//   CSQLite, CPostgres  system-library targets for Debian's libsqlite3 and libpq
+//   SealRegistry    the rights registry: protected messages and fingerprints, on SQLite or PostgreSQL
+//   SealRights      rights templates (`rights:`), fingerprints, `protect`, Do Not Forward (issue 13)
 //
 // The C programs are hosts of libsealmilter.so, built against include/sealmilter.h
 // by Sources/build-programs.sh after `swift build` (one copy of the engine):
@@ -50,12 +53,18 @@ let package = Package(
         .target(name: "SealCrypto", dependencies: ["COpenSSL"]),
         .target(name: "SealSubmit"),
         .target(name: "SealEngine", dependencies: ["SealMIME", "SealDetect", "SealPolicy", "SealPattern", "SealMetrics", "SealCrypto", "SealSubmit"], swiftSettings: hotPath),
-        .target(name: "SealmilterCAPI", dependencies: ["SealEngine", "SealCtl"]),
+        .target(name: "SealmilterCAPI", dependencies: ["SealEngine", "SealCtl", "SealRights"]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CPostgres", providers: [.apt(["libpq-dev"])]),
+        .target(name: "SealRegistry", dependencies: ["CSQLite", "CPostgres"]),
+        .target(name: "SealRights", dependencies: ["SealEngine", "SealRegistry", "SealCrypto", "SealMIME", "SealPolicy"]),
         // sealctl's commands; they live in libsealmilter, and the sealctl program
         // (Sources/sealctl/main.c) is a C host of the library like the daemon.
         .target(name: "SealCtl", dependencies: [
-            "SealEngine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "SealEngine", "SealRights", "SealRegistry", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // The rights registry check's cost per message (Benchmarks/rights/run.sh).
+        .executableTarget(name: "rightsbench", dependencies: ["SealEngine", "SealPolicy", "SealRights", "SealRegistry"], path: "Benchmarks/rights", exclude: ["run.sh"]),
         .executableTarget(name: "sealbench", dependencies: ["SealEngine", "SealMIME", "SealPolicy", "SealPattern"]),
         // Shared by the test targets: the seeded random generator.
         .target(name: "SealTestSupport", path: "Tests/SealTestSupport"),
@@ -64,6 +73,8 @@ let package = Package(
         .testTarget(name: "SealYAMLTests", dependencies: ["SealYAML"]),
         .testTarget(name: "SealPatternTests", dependencies: ["SealPattern", "SealTestSupport"]),
         .testTarget(name: "SealPolicyTests", dependencies: ["SealPolicy", "SealPattern", "SealEngine", "SealTestSupport"]),
+        .testTarget(name: "SealRegistryTests", dependencies: ["SealRegistry"]),
+        .testTarget(name: "SealRightsTests", dependencies: ["SealRights", "SealRegistry", "SealEngine", "SealPolicy"]),
         .testTarget(name: "SealEngineTests", dependencies: ["SealEngine", "SealMetrics", "SealTestSupport", "SealCrypto", "SealSubmit"]),
     ]
 )

@@ -1,5 +1,6 @@
 import SealEngine
 import SealCtl
+import SealRights
 
 /// The composition root: the actions and conditions this library's engines know.
 /// The engine's built-in ones, then each feature module's, one line per module
@@ -7,7 +8,8 @@ import SealCtl
 /// registry, so the daemon and the tool accept the same policies.
 public enum Composition {
     public static let registry: Registry = {
-        let registry = Registry.builtin
+        var registry = Registry.builtin
+        RightsModule.register(&registry)
         return registry
     }()
 }
