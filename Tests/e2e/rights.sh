@@ -58,12 +58,13 @@ up() {
     local dir=$1
     PFH_SMTP_PORT=$2 PFH_SINK_PORT=$3 PFH_SUBMIT_PORT=$4 "$HARNESS" up "$dir" >"$W/log/up-$(basename "$dir").log" 2>&1 \
         || { note "$(tail -5 "$W/log/up-$(basename "$dir").log")"; return 1; }
-    mkdir -p "$dir/sasl"
-    echo alice-secret | saslpasswd2 -p -c -f "$dir/sasl/sasldb2" -u e2e.test alice
-    chown -R postfix "$dir/sasl"
-    printf 'pwcheck_method: auxprop\nauxprop_plugin: sasldb\nmech_list: PLAIN LOGIN\nsasldb_path: %s/sasl/sasldb2\n' "$dir" > "$dir/sasl/smtpd.conf"
+    # Debian's Postfix reads Cyrus SASL's smtpd.conf from $config_directory/sasl.
+    mkdir -p "$dir/etc/sasl"
+    echo alice-secret | saslpasswd2 -p -c -f "$dir/etc/sasl/sasldb2" -u e2e.test alice
+    printf 'pwcheck_method: auxprop\nauxprop_plugin: sasldb\nmech_list: PLAIN LOGIN\nsasldb_path: %s/etc/sasl/sasldb2\n' "$dir" > "$dir/etc/sasl/smtpd.conf"
+    chown -R postfix "$dir/etc/sasl"
     postconf -c "$dir/etc" -e smtpd_sasl_auth_enable=yes smtpd_sasl_type=cyrus smtpd_sasl_path=smtpd \
-        "cyrus_sasl_config_path=$dir/sasl" smtpd_sasl_local_domain=e2e.test smtpd_tls_auth_only=no
+        smtpd_sasl_local_domain=e2e.test smtpd_tls_auth_only=no
     postfix -c "$dir/etc" reload >/dev/null 2>&1; sleep 0.5
 }
 
@@ -80,10 +81,13 @@ daemon() {
     "$HARNESS" milter "$dir" "unix:$sock"
 }
 
-policy() {  # policy FILE REGISTRY-YAML
+policy() {  # policy FILE REGISTRY-YAML SUBMIT-PORT
+    [ -s "$W/marker.key" ] || { openssl rand -base64 32 > "$W/marker.key"; chown postfix "$W/marker.key"; chmod 600 "$W/marker.key"; }
     cat > "$1" <<EOP
 internal_domains: [int.test]
 flag_unscannable: false
+keys: {marker: $W/marker.key}
+submission: {method: smtp, host: 127.0.0.1, port: $3, marker_key: marker}
 rights:
   registry: $2
   inside: labels
@@ -121,7 +125,7 @@ sink() { local i f; for i in $(seq 1 150); do f=$(grep -rlF -- "$2" "$1/sink" 2>
 # the daemon's log line (with the queue ID) names the protected message.
 refused() {
     local what=$1 port=$2 name=$3 log=$4 r
-    sendto "$port" "$what-$name" "$W/msgs/$name.eml" bob@int.test "$(sed -n 's/^To: //p' "$W/msgs/$name.eml")"
+    sendto "$port" "$what-$name" "$W/msgs/$name.eml" bob@int.test "$(grep -m1 '^To: ' "$W/msgs/$name.eml" | cut -c5-)"
     r=$(data_reply "$what-$name")
     if [[ "$r" != "550 5.7.1 Do Not Forward: this message carries or answers protected message $PID"* ]]; then
         notok "$what: $name refused" "reply was: ${r:-$(tail -3 "$W/out/$what-$name" | tr '\n' ' ')}"; return
@@ -145,7 +149,7 @@ passes() {
 # protect CASE PORT DIR — the protected message goes through and is labelled.
 protect() {
     local what=$1 port=$2 dir=$3 f
-    sendto "$port" "$what-protected" "$W/msgs/protected.eml" alice@int.test bob@int.test --to carol@int.test
+    sendto "$port" "$what-protected" "$W/msgs/protected.eml" alice@int.test bob@int.test,carol@int.test
     if [ -z "$(queued "$what-protected")" ]; then notok "$what: protected message accepted" "$(data_reply "$what-protected")"; return 1; fi
     if ! f=$(sink "$dir" "$PID"); then notok "$what: protected message delivered" "not in the sink"; return 1; fi
     if grep -q '^X-Sealmilter-Rights: do-not-forward' "$f" && grep -q '^Sensitivity: Company-Confidential' "$f"; then
@@ -163,7 +167,7 @@ note "work directory $W"
 
 # 1. SQLite
 up "$D1" "$P1_SMTP" "$P1_SINK" "$P1_SUB" || { notok "setup" "Postfix instance 1 did not start"; echo "$PASS passed, $FAIL failed"; exit 1; }
-policy "$W/sqlite.yaml" "{sqlite: $W/reg/rights.db}"
+policy "$W/sqlite.yaml" "{sqlite: $W/reg/rights.db}" "$P1_SUB"
 r=$("$SEALCTL" check-config "$W/sqlite.yaml" 2>&1) && ok "sqlite: policy passes check-config" || notok "sqlite: check-config" "$r"
 daemon d1 "$D1" "$W/sqlite.yaml" || { notok setup "daemon 1"; echo "$PASS passed, $FAIL failed"; exit 1; }
 
@@ -203,8 +207,9 @@ if [ -n "$PG" ]; then
     rm -rf "$W/msgs"; mkdir -p "$W/msgs"; $PY "$HERE/rights_msgs.py" "$W/msgs" "$TOK"
     for p in "${PIDS[@]}"; do kill "$p"; wait "$p" 2>/dev/null; done; PIDS=()
     up "$D2" "$P2_SMTP" "$P2_SINK" "$P2_SUB" || notok "setup" "Postfix instance 2 did not start"
-    policy "$W/pg.yaml" "{postgresql: \"$URI\"}"
-    daemon p1 "$D1" "$W/pg.yaml" && daemon p2 "$D2" "$W/pg.yaml"
+    policy "$W/pg1.yaml" "{postgresql: \"$URI\"}" "$P1_SUB"
+    policy "$W/pg2.yaml" "{postgresql: \"$URI\"}" "$P2_SUB"
+    daemon p1 "$D1" "$W/pg1.yaml" && daemon p2 "$D2" "$W/pg2.yaml"
     if protect "postgresql MTA 1" "$P1_SMTP" "$D1"; then
         for m in fwd-refs fwd-eml fwd-rfc822 fwd-quote fwd-edit; do refused "postgresql MTA 2" "$P2_SMTP" "$m" p2; done
         passes "postgresql MTA 2" "$P2_SMTP" "$D2" reply bob@int.test alice@int.test
