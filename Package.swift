@@ -20,6 +20,9 @@ import PackageDescription
 //   CSQLite, CPostgres  system-library targets for Debian's libsqlite3 and libpq
 //   SealRegistry    the rights registry: protected messages and fingerprints, on SQLite or PostgreSQL
 //   SealRights      rights templates (`rights:`), fingerprints, `protect`, Do Not Forward (issue 13)
+//   SealEnvelope    envelope encryption (issue 12): the format, the page with the viewer
+//                   (Viewer/, embedded in code), the `encrypt` action and `envelope:`
+//                   section, secure replies
 //
 // The C programs are hosts of libsealmilter.so, built against include/sealmilter.h
 // by Sources/build-programs.sh after `swift build` (one copy of the engine):
@@ -53,15 +56,21 @@ let package = Package(
         .target(name: "SealCrypto", dependencies: ["COpenSSL"]),
         .target(name: "SealSubmit"),
         .target(name: "SealEngine", dependencies: ["SealMIME", "SealDetect", "SealPolicy", "SealPattern", "SealMetrics", "SealCrypto", "SealSubmit"], swiftSettings: hotPath),
-        .target(name: "SealmilterCAPI", dependencies: ["SealEngine", "SealCtl", "SealRights"]),
+        .target(name: "SealEnvelope", dependencies: ["SealEngine", "SealPolicy", "SealCrypto"],
+                resources: [.embedInCode("Viewer/viewer.html"), .embedInCode("Viewer/viewer.css"), .embedInCode("Viewer/viewer.js")]),
+        // OpenLDAP's client library (libldap-dev) for S/MIME recipient look-ups.
+        .systemLibrary(name: "CLDAP", pkgConfig: "ldap", providers: [.apt(["libldap-dev"])]),
+        // S/MIME: inbound verification, harvesting, decryption (an engine opener), LDAP directory.
+        .target(name: "SealSMIME", dependencies: ["SealEngine", "SealPolicy", "SealCrypto", "COpenSSL", "CLDAP"]),
+        .target(name: "SealmilterCAPI", dependencies: ["SealEngine", "SealCtl", "SealSMIME", "SealEnvelope", "SealRights"]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CPostgres", providers: [.apt(["libpq-dev"])]),
         .target(name: "SealRegistry", dependencies: ["CSQLite", "CPostgres"]),
-        .target(name: "SealRights", dependencies: ["SealEngine", "SealRegistry", "SealCrypto", "SealMIME", "SealPolicy"]),
+        .target(name: "SealRights", dependencies: ["SealEngine", "SealRegistry", "SealEnvelope", "SealCrypto", "SealMIME", "SealPolicy"]),
         // sealctl's commands; they live in libsealmilter, and the sealctl program
         // (Sources/sealctl/main.c) is a C host of the library like the daemon.
         .target(name: "SealCtl", dependencies: [
-            "SealEngine", "SealRights", "SealRegistry", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "SealEngine", "SealEnvelope", "SealRights", "SealRegistry", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The rights registry check's cost per message (Benchmarks/rights/run.sh).
         .executableTarget(name: "rightsbench", dependencies: ["SealEngine", "SealPolicy", "SealRights", "SealRegistry"], path: "Benchmarks/rights", exclude: ["run.sh"]),
@@ -74,7 +83,9 @@ let package = Package(
         .testTarget(name: "SealPatternTests", dependencies: ["SealPattern", "SealTestSupport"]),
         .testTarget(name: "SealPolicyTests", dependencies: ["SealPolicy", "SealPattern", "SealEngine", "SealTestSupport"]),
         .testTarget(name: "SealRegistryTests", dependencies: ["SealRegistry"]),
-        .testTarget(name: "SealRightsTests", dependencies: ["SealRights", "SealRegistry", "SealEngine", "SealPolicy"]),
+        .testTarget(name: "SealRightsTests", dependencies: ["SealRights", "SealRegistry", "SealEngine", "SealPolicy", "SealEnvelope", "SealCrypto"]),
+        .testTarget(name: "SealSMIMETests", dependencies: ["SealSMIME", "SealEngine", "SealPolicy", "SealCrypto"]),
         .testTarget(name: "SealEngineTests", dependencies: ["SealEngine", "SealMetrics", "SealTestSupport", "SealCrypto", "SealSubmit"]),
+        .testTarget(name: "SealEnvelopeTests", dependencies: ["SealEnvelope", "SealEngine", "SealCrypto", "SealTestSupport"]),
     ]
 )

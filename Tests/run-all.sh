@@ -32,6 +32,7 @@ step sendmail   Tests/sendmail/run.sh .build/debug/sealmilterd .build/debug/seal
 step miltertest Tests/e2e/run-miltertest.sh .build/debug/sealmilterd
 step fuzz       Tests/fuzz/run.sh 60
 step rights     Tests/e2e/rights.sh .build/debug/sealmilterd .build/debug/sealctl
+step envelope   Tests/e2e/envelope.sh .build/debug/sealmilterd .build/debug/sealctl
 step package    packaging/tests/install-test.sh
 
 echo; echo "=== summary"

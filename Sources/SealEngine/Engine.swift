@@ -19,6 +19,9 @@ public final class Engine: Sendable {
     let hasVersionRules: Bool
     /// The submission path and marker key (`submission:`), when the policy has one.
     let submission: SubmissionSetup?
+    /// Whether messages keep their original header section (versions, or an
+    /// action that needs it: ``Action/keepsOriginalHeaders``).
+    let keepsOriginalHeaders: Bool
 
     public init(policy: Policy) {
         var p = policy
@@ -50,6 +53,7 @@ public final class Engine: Sendable {
         self.readsText = p.rules.contains { $0.readsText }
         self.readsParts = p.rules.contains { $0.readsParts }
         self.hasVersionRules = p.rules.contains { $0.forEachRecipient }
+        self.keepsOriginalHeaders = hasVersionRules || p.rules.contains { $0.actions.contains { $0.keepsOriginalHeaders } }
         self.submission = SubmissionSetup(policy: p)
     }
 
@@ -92,6 +96,8 @@ public final class Engine: Sendable {
         // A submission marker counts only from a loopback client.
         if submission != nil { n.insert(.clientMacros) }
         if policy.milter.macros == .all { n.formUnion([.clientMacros, .tlsMacros, .authMacros]) }
+        // Openers look at the whole message (``MessageOpener``).
+        if !policy.openers.isEmpty { n.insert(.body) }
         return n
     }
 
@@ -104,6 +110,8 @@ public final class Engine: Sendable {
         }
         // The recipients of other versions leave the original transaction.
         if hasVersionRules { m.insert(.deleteRecipients) }
+        // Openers add results, remove forged ones, may deliver the opened entity.
+        if !policy.openers.isEmpty { m.formUnion([.addHeaders, .changeHeaders, .changeBody]) }
         return m
     }
 }

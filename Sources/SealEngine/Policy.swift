@@ -8,9 +8,11 @@ import Glibc
 public struct Policy: Sendable {
     public var settings: PolicySettings
     public var rules: [Rule]
+    /// The message openers its settings turn on (``MessageOpener``), in registration order.
+    public var openers: [any MessageOpener.Type] = []
 
-    public init(settings: PolicySettings = PolicySettings(), rules: [Rule] = []) {
-        self.settings = settings; self.rules = rules
+    public init(settings: PolicySettings = PolicySettings(), rules: [Rule] = [], openers: [any MessageOpener.Type] = []) {
+        self.settings = settings; self.rules = rules; self.openers = openers
     }
 
     public var internalDomains: [DomainPattern] { settings.internalDomains }
@@ -100,7 +102,7 @@ extension Policy {
             }
             if !missing.isEmpty { return (nil, missing) }
         }
-        return (Policy(settings: settings, rules: rules), [])
+        return (Policy(settings: settings, rules: rules, openers: registry.openerTypes.filter { $0.isActive(settings) }), [])
     }
 }
 

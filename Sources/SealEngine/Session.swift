@@ -73,6 +73,8 @@ public final class Session {
         var deferred = 0
         /// The index of a submission marker that verified (the message passes untouched).
         var markerIndex: Int? = nil
+        /// The openers' state (Session+Open.swift).
+        var open = OpenState()
 
         init(facts: MessageFacts, runner: RuleRunner) {
             self.facts = facts; self.runner = runner
@@ -171,8 +173,9 @@ public final class Session {
         }
         _ = m.runner.recipientsKnown(m.facts, m.outcome)
         let d = m.runner.advance(to: .headers, m.facts, m.outcome)
-        needsBody = d == .continue && m.runner.needsBody(policy.settings, m.outcome)
-        if needsBody && m.runner.mayChangeBody(m.outcome) {
+        let opens = d == .continue && wantsOpening(m)
+        needsBody = d == .continue && (opens || m.runner.needsBody(policy.settings, m.outcome))
+        if needsBody && (opens || m.runner.mayChangeBody(m.outcome)) {
             m.spool = BodySpool(memoryLimit: policy.spool.memoryLimit, directory: policy.spool.directory)
         }
         return d
@@ -191,7 +194,7 @@ public final class Session {
         let m = ensureMessage()
         if !m.rawMode {
             m.rawMode = true
-            if m.runner.mayChangeBody(m.outcome) { m.rawLineTail = [] }
+            if m.runner.mayChangeBody(m.outcome) || !policy.openers.isEmpty { m.rawLineTail = [] }
         }
         if let d = m.outcome.decision { return d }
         m.facts.parser.raw(chunk)
@@ -262,6 +265,7 @@ public final class Session {
             headerEdits = [HeaderEdit(operation: .delete, name: SubmissionMarker.fieldName, value: nil, index: index)]
             return .accept
         }
+        runOpeners(m)
         var d = m.runner.advance(to: .body, m.facts, m.outcome)
         if d == .continue { d = .accept }
         if d == .accept {
@@ -277,6 +281,9 @@ public final class Session {
                 headerEdits = []; recipientEdits = []; replacement = nil
                 lastError = "\(error)"
                 m.outcome.failure = lastError
+                if let f = error as? ClosedFailure, f.reject {
+                    return m.outcome.decide(.reject, name: "reject", reply: f.reply)
+                }
                 return m.outcome.decide(.tempfail, name: "tempfail", reply: SMTPReply(
                     code: "451", extendedCode: "4.3.0", text: "Message could not be processed, try again later"))
             }
@@ -326,8 +333,10 @@ public final class Session {
         end.dryRun = dryRun
         for c in outcome.contributionOrder { try c.endOfMessage(end) }
         edits += end.headerEdits
-        let (body, bodyEdits) = try BodyPipeline.run(end.transforms, original: m.spool,
-                                                     context: TransformContext(message: m.facts, outcome: outcome))
+        let (changed, bodyEdits) = try BodyPipeline.run(end.transforms, original: m.open.body ?? m.spool,
+                                                        context: TransformContext(message: m.facts, outcome: outcome))
+        edits += openedEdits(m, bodyChanged: changed != nil)
+        let body = changed ?? openedBody(m)
         edits += bodyEdits
         if outcome.budgetExceeded || m.outcome.budgetExceeded { m.facts.budgetExhausted() }
         let kinds = m.facts.unscannable
@@ -347,7 +356,7 @@ public final class Session {
         let facts = MessageFacts(sender: stripAngles(sender), settings: policy.settings, macros: macros,
                                  collectText: engine.readsText, collectParts: engine.readsParts, decodeAll: decodeAll, budget: runner.budget,
                                  bodySet: engine.bodySet, scratch: engine.bodySet == nil ? nil : scratch)
-        facts.keepsOriginalHeaders = engine.hasVersionRules
+        facts.keepsOriginalHeaders = engine.keepsOriginalHeaders
         let m = Message(facts: facts, runner: runner)
         message = m
         return m
@@ -386,6 +395,7 @@ public final class Session {
         if m.deferred > 0 { s += " deferred=\(m.deferred)" }
         if let f = o.failure { s += " error=\"\(f)\"" }
         for note in o.notes { s += " " + note }
+        s += openerLog(m)
         // Connection facts, when the MTA passed them (milter.macros: all).
         if let client = clientAddress ?? macros["client_addr"], !client.isEmpty { s += " client=\(Self.logSafe(client))" }
         if let v = macros["tls_version"], !v.isEmpty {

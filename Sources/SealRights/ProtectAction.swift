@@ -2,6 +2,7 @@ import SealEngine
 import SealPolicy
 import SealRegistry
 import SealCrypto
+import SealEnvelope
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -56,14 +57,37 @@ public struct ProtectAction: Action {
         return []
     }
 
+    public var sendsMessages: Bool { true }
+    public var keepsOriginalHeaders: Bool { true }
+
     public func apply(_ context: ActionContext) -> Decision? {
-        context.outcome.contribution { Protection() }.add(template)
-        return nil
+        let m = context.message, o = context.outcome
+        let protection = o.contribution { Protection() }
+        protection.add(template)
+        guard let s = m.settings.features[RightsSettings.self] else { return nil }
+        guard !protection.envelopeRequested else { return nil }
+        let name = template ?? RightsRequest.find(in: m, s)?.template
+        guard let name, let t = s.templates[name] else { return nil }
+        let recipients = o.recipients ?? m.recipients
+        let allInside = !recipients.isEmpty && recipients.allSatisfy { m.direction(of: $0) == .internal }
+        guard !allInside || s.inside == .envelope else { return nil }
+        // The envelope with the rights in its authenticated payload meta: the
+        // envelope gateway's own `encrypt` action (issue 12), not a second builder.
+        protection.envelope = true
+        guard m.settings.features[EnvelopeSettings.self] != nil else { return nil }   // fails closed at the end
+        protection.envelopeRequested = true
+        var encrypt = EncryptAction(passcode: .generated, rights: t.metaRights(sent: Int64(time(nil))))
+        encrypt.expires = t.expirySeconds
+        return encrypt.apply(context)
     }
 
     /// The protection of one version of a message.
     final class Protection: MessageContribution {
         private var asked: [String?] = []
+        /// This version goes out as an envelope (outside recipients, or `inside: envelope`).
+        var envelope = false
+        /// The `encrypt` action was applied for it (the envelope section is there).
+        var envelopeRequested = false
         func add(_ template: String?) { asked.append(template) }
 
         func endOfMessage(_ context: EndOfMessageContext) throws {
@@ -76,13 +100,13 @@ public struct ProtectAction: Action {
             guard let name, let template = s.templates[name] else { return }
             let recipients = o.recipients ?? m.recipients
             let allInside = !recipients.isEmpty && recipients.allSatisfy { m.direction(of: $0) == .internal }
-            let envelope = !allInside || s.inside == .envelope
+            let envelope = envelope || !allInside || s.inside == .envelope
             let id = m.headerValues("Message-ID").first.flatMap { MessageEvidence.ids(in: $0).first }
             let queueID = m.macros["i"] ?? ""
-            if envelope {
-                // No envelope builder in this build: never let the protected content
-                // out readable (fail closed: 451, and the log line says why).
-                throw RightsFailure("envelope encryption unavailable: template \(name) for \(recipients.count) recipient(s) needs the envelope")
+            if envelope && !envelopeRequested {
+                // No `envelope:` section: never let the protected content out
+                // readable (fail closed: 451, and the log line says why).
+                throw RightsFailure("envelope encryption unavailable (no 'envelope:' section): template \(name) for \(recipients.count) recipient(s) needs the envelope")
             }
             let now = Int64(time(nil))
             let hashes = Fingerprint.hashes(of: m.textParts() + m.attachedMessages.sorted { $0.key < $1.key }.flatMap { AttachedMessage($0.value).texts },
@@ -103,6 +127,10 @@ public struct ProtectAction: Action {
                     o.note("rights=registry-error template=\(name)")
                     context.add(HeaderEdit(operation: .add, name: "X-Sealmilter-Rights-Unrecorded", value: "registry unavailable", index: 0))
                 }
+            }
+            if envelope {
+                o.note("rights_envelope=yes")
+                return
             }
             // Labels for inside recipients (the gateway's own: incoming X-Sealmilter-*
             // fields were removed).

@@ -1,4 +1,5 @@
 import SealPolicy
+import SealEnvelope
 
 /// A rights template: what the recipients of a protected message may do with it.
 /// The envelope's viewer enforces the reading restrictions (``meta``), the gateway
@@ -48,6 +49,14 @@ public struct RightsTemplate: Sendable, Equatable {
     /// Whether it restricts anything beyond encryption.
     public var restricts: Bool {
         noForward || noReplyAll || noPrint || noCopy || expirySeconds != nil || watermark || !reply
+    }
+
+    /// The payload meta's `rights` object (docs/envelope-format.md) for the
+    /// envelope writer, the expiry counted from `sent`.
+    public func metaRights(sent: Int64) -> JSON {
+        .object([("template", .string(name)), ("no_forward", .bool(noForward)), ("no_reply_all", .bool(noReplyAll)),
+                 ("no_print", .bool(noPrint)), ("no_copy", .bool(noCopy)), ("watermark", .bool(watermark)),
+                 ("reply", .bool(reply)), ("expires", expirySeconds.map { .string(RFC3339.format(sent + $0)) } ?? .null)])
     }
 
     /// The payload meta's `rights` object (docs/envelope-format.md), as JSON, with

@@ -1,6 +1,8 @@
 import SealEngine
 import SealCtl
 import SealRights
+import SealSMIME
+import SealEnvelope
 
 /// The composition root: the actions and conditions this library's engines know.
 /// The engine's built-in ones, then each feature module's, one line per module
@@ -10,6 +12,11 @@ public enum Composition {
     public static let registry: Registry = {
         var registry = Registry.builtin
         RightsModule.register(&registry)
+        registry.register(feature: SMIMEInboundSettings.self)
+        registry.register(opener: SMIMEOpener.self)
+        registry.register(feature: EnvelopeSettings.self)
+        registry.register(action: EncryptAction.self)
+        registry.register(opener: EnvelopeReplyOpener.self)
         return registry
     }()
 }

@@ -2,10 +2,13 @@ import Foundation
 import SealEngine
 import SealPolicy
 import SealRights
+import SealEnvelope
 
 /// The registry the daemon's composition root builds, for these tests.
 let rightsRegistry: Registry = {
     var r = Registry.builtin
+    r.register(feature: EnvelopeSettings.self)
+    r.register(action: EncryptAction.self)
     RightsModule.register(&r)
     return r
 }()

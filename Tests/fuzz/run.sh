@@ -6,6 +6,7 @@
 #   FuzzMIME    the SealMIME streaming parser: SECONDS in all, 2/3 seeded, 1/3 empty
 #   FuzzDetect  SealDetect's byte-level detectors: SECONDS / 2 in all (at least 10),
 #               split the same way
+#   FuzzReply   the inbound secure-reply parser (SealEnvelope): SECONDS / 4 (at least 10)
 #   Tests/fuzz/run.sh [SECONDS] [extra libFuzzer flags...]
 # Seeds: for FuzzMIME every file of ../shared/corpus (relative to the repository
 # root), each prefixed with a few chunking headers (see FuzzMIME/main.swift); for
@@ -34,6 +35,11 @@ build() {
 }
 build FuzzMIME "$root"/Sources/SealMIME/*.swift
 build FuzzDetect "$root"/Sources/SealDetect/*.swift
+# FuzzReply: the secure-reply parser with the envelope format files it needs and SealCrypto.
+e=$root/Sources/SealEnvelope
+build FuzzReply "$e/SecureReply.swift" "$e/JSON.swift" "$e/Bytes.swift" "$e/EnvelopeFormat.swift" "$e/ChunkCipher.swift" \
+    "$e/Passcode.swift" "$root"/Sources/SealCrypto/*.swift \
+    -Xcc -fmodule-map-file="$root/Sources/COpenSSL/module.modulemap" -I "$root/Sources/COpenSSL" -lcrypto -lssl
 
 # FuzzMIME seeds: each corpus message with three chunking headers.
 for f in "$root"/../shared/corpus/*/*; do
@@ -84,6 +90,10 @@ for f in "$s"/*; do
 done
 echo "FuzzDetect seeds: $(ls "$s" | tr '\n' ' ')"
 
+# FuzzReply seeds: armored blocks, well-formed and damaged (FuzzReply/seeds.py).
+mkdir -p "$work/reply-corpus" "$work/reply-seeds"
+python3 "$here/FuzzReply/seeds.py" "$work/reply-seeds"
+
 # run NAME SECONDS CORPUS SEEDS [flags...]
 run() {
     name=$1 t=$2 corpus=$3 seeds=$4; shift 4
@@ -105,3 +115,5 @@ shares "$dsecs"
 run FuzzDetect "$seeded" "$work/detect-corpus" "$work/detect-seeds" "$@"
 echo "(FuzzDetect from an empty corpus)"
 run FuzzDetect "$empty" "$(fresh empty-detect)" "$(fresh empty-detect-seeds)" "$@"
+rsecs=$((secs / 4)); [ "$rsecs" -ge 10 ] || rsecs=10
+run FuzzReply "$rsecs" "$work/reply-corpus" "$work/reply-seeds" "$@"

@@ -104,3 +104,17 @@ enum BodyPipeline {
         return (current, edits)
     }
 }
+
+/// A failure of an action's end-of-message work that its rule wants answered
+/// with a rejection rather than the default tempfail (e.g. `encrypt:
+/// {on_failure: reject}`): throwing it from a contribution or a transform fails
+/// the message closed with ``reply``. Any other error tempfails (451 4.3.0).
+public struct ClosedFailure: Error, CustomStringConvertible {
+    /// Reject (5xx) instead of tempfail.
+    public var reject: Bool
+    public var reply: SMTPReply
+    /// Why, for the log (no secrets).
+    public var reason: String
+    public init(reject: Bool, reply: SMTPReply, reason: String) { self.reject = reject; self.reply = reply; self.reason = reason }
+    public var description: String { reason }
+}

@@ -176,7 +176,28 @@ public final class MessageFacts: MIMEHandler {
     }
 
     public func topLevelHeader(name: String, value: String) {
+        if opened { openedHeaders.append((name, value)); return }
         recordHeader(name: name, value: value)
+    }
+
+    // MARK: Opened entity (``MessageOpener``)
+
+    /// The part tree, text and unscannable kinds are those of an opened entity.
+    public private(set) var opened = false
+    /// The opened entity's own header fields (its `Content-*` fields), as parsed.
+    public private(set) var openedHeaders: [(name: String, value: String)] = []
+
+    /// Starts over with the content of an opened entity: a fresh parser (fed
+    /// raw), no parts, text or content kinds yet; the outer header fields stay
+    /// (header conditions see them) and so do the kinds they give.
+    func beginOpened() {
+        opened = true
+        openedHeaders = []
+        parser = MIMEParser(limits: settings.limits, decodeAll: parser.decodeAll, handler: self)
+        sniffers = [:]; texts = [:]; partKinds = [:]
+        decodedTexts = nil; bodyHits = nil
+        unscannable = []
+        for h in headers { unscannable.formUnion(Detector.kinds(fromMessageHeader: h.name, value: h.value)) }
     }
 
     // MARK: Parser events

@@ -38,6 +38,9 @@ public protocol Action: Sendable {
     /// Whether it reads the other leaves' digests and attached messages
     /// (``MessageFacts/partDigests``, ``MessageFacts/attachedMessages``).
     var readsParts: Bool { get }
+    /// Whether it needs the original header section as received
+    /// (``MessageFacts/originalHeaders``), e.g. to put the whole message in an envelope.
+    var keepsOriginalHeaders: Bool { get }
 
     /// Its rule applies (at the rule's stage). Records what it does in the
     /// context's outcome; returns a decision that ends the message now (reject,
@@ -61,6 +64,7 @@ extension Action {
     public var sendsMessages: Bool { false }
     public var readsText: Bool { false }
     public var readsParts: Bool { false }
+    public var keepsOriginalHeaders: Bool { false }
     public func refuse(recipient: String) -> SMTPReply? { nil }
     public func check(_ settings: PolicySettings) -> [String] { [] }
     /// The action's policy key.

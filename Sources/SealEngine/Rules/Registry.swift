@@ -14,6 +14,7 @@ public struct Registry: @unchecked Sendable {
     private(set) var actionTypes: [any Action.Type] = []
     private(set) var conditionTypes: [any Condition.Type] = []
     private(set) var featureTypes: [any PolicyFeature.Type] = []
+    private(set) var openerTypes: [any MessageOpener.Type] = []
 
     public init() {}
 
@@ -51,6 +52,13 @@ public struct Registry: @unchecked Sendable {
     public mutating func register(feature: any PolicyFeature.Type) {
         featureTypes.removeAll { $0.key == feature.key }
         featureTypes.append(feature)
+    }
+
+    /// Adds a message opener (``MessageOpener``); a later registration of the same
+    /// name replaces the earlier one. Openers run in registration order.
+    public mutating func register(opener: any MessageOpener.Type) {
+        openerTypes.removeAll { $0.name == opener.name }
+        openerTypes.append(opener)
     }
 
     public var featureKeys: [String] { featureTypes.map { $0.key } }
