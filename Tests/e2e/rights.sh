@@ -83,11 +83,15 @@ daemon() {
 
 policy() {  # policy FILE REGISTRY-YAML SUBMIT-PORT
     [ -s "$W/marker.key" ] || { openssl rand -base64 32 > "$W/marker.key"; chown postfix "$W/marker.key"; chmod 600 "$W/marker.key"; }
+    mkdir -p "$W/keys"; [ -s "$W/keys/envelope-recovery.pem" ] || "$SEALCTL" keys init --dir "$W/keys" --user postfix >"$W/log/keys-init" 2>&1 \
+        || note "sealctl keys init failed: $(tail -2 "$W/log/keys-init")"
+    chmod 755 "$W/keys" 2>/dev/null
     cat > "$1" <<EOP
 internal_domains: [int.test]
 flag_unscannable: false
-keys: {marker: $W/marker.key}
-submission: {method: smtp, host: 127.0.0.1, port: $3, marker_key: marker}
+keys: {marker: $W/marker.key, envelope_recovery: $W/keys/envelope-recovery.pem, envelope_reply: $W/keys/envelope-reply.secret}
+submission: {method: smtp, host: 127.0.0.1, port: $3, marker_key: marker, notice_sender: postmaster@int.test}
+envelope: {recovery_key: envelope_recovery, reply_secret: envelope_reply}
 rights:
   registry: $2
   inside: labels
@@ -170,6 +174,20 @@ up "$D1" "$P1_SMTP" "$P1_SINK" "$P1_SUB" || { notok "setup" "Postfix instance 1 
 policy "$W/sqlite.yaml" "{sqlite: $W/reg/rights.db}" "$P1_SUB"
 r=$("$SEALCTL" check-config "$W/sqlite.yaml" 2>&1) && ok "sqlite: policy passes check-config" || notok "sqlite: check-config" "$r"
 daemon d1 "$D1" "$W/sqlite.yaml" || { notok setup "daemon 1"; echo "$PASS passed, $FAIL failed"; exit 1; }
+
+# Outside recipients get the envelope (issue 12's encrypt action) with the rights in
+# its payload meta; the passcode message goes to them separately; nothing readable leaves.
+printf 'From: alice@int.test\nTo: eve@ext.test\nSubject: [secret] Term sheet %s\nMessage-ID: <%s-env@int.test>\n\n%s\n' "$TOK" "$TOK" \
+    "The term sheet for the joint venture lists forty two million euros of committed capital and a closing date in spring." > "$W/msgs/env.eml"
+sendto "$P1_SMTP" env "$W/msgs/env.eml" alice@int.test eve@ext.test
+if sink "$D1" 'filename="message.html"' >/dev/null && f=$(grep -lF "$TOK-env@" $(grep -rlF 'filename="message.html"' "$D1/sink") | head -1) && [ -n "$f" ]; then
+    if sink "$D1" "Passcode for an encrypted message" >/dev/null && ! grep -q "committed capital" "$f" \
+        && $PY -c 'import email,sys; m=email.message_from_binary_file(open(sys.argv[1],"rb")); [open(sys.argv[2],"wb").write(p.get_payload(decode=True)) for p in m.walk() if p.get_filename()=="message.html"]' "$f" "$W/out/env.html" \
+        && "$SEALCTL" envelope open --key "$W/keys/envelope-recovery.pem" --meta "$W/out/env.html" >"$W/out/env-open" 2>&1 \
+        && grep -q '"template": *"do-not-forward"' "$W/out/env-open" && grep -q '"no_forward": *true' "$W/out/env-open"; then
+        ok "envelope: outside recipient got message.html and a passcode message, no plaintext; opened with the recovery key, meta.rights is do-not-forward"
+    else notok "envelope: outside recipient" "$(head -c 300 "$W/out/env-open" 2>/dev/null | tr '\n' ' ')"; fi
+else notok "envelope: outside recipient delivered" "$(data_reply env)"; fi
 
 if protect sqlite "$P1_SMTP" "$D1"; then
     r=$("$SEALCTL" rights show --registry "sqlite:$W/reg/rights.db" "$PID" 2>&1)
