@@ -20,8 +20,11 @@ import PackageDescription
 //                   connector conditions, the Postfix smtp_tls_policy_maps table)
 //   SealSensitive   sensitive-information detectors (cards, IBAN, SSN, VAT, custom) and the
 //                   `sensitive:` condition, on the engine's one text scan (TextScanCondition)
-//   SealCtl         sealctl's commands (check-config, scan, test, postfix, cert), in the library
+//   SealCtl         sealctl's commands (check-config, scan, test, postfix, cert, keys, envelope, rights), in the library
 //   SealSMIME       S/MIME: certificate store, sign/encrypt actions, inbound verify/decrypt
+//   CSQLite, CPostgres  system-library targets for Debian's libsqlite3 and libpq
+//   SealRegistry    the rights registry: protected messages and fingerprints, on SQLite or PostgreSQL
+//   SealRights      rights templates (`rights:`), fingerprints, `protect`, Do Not Forward (issue 13)
 //   SealEnvelope    envelope encryption (issue 12): the format, the page with the viewer
 //                   (Viewer/, embedded in code), the `encrypt` action and `envelope:`
 //                   section, secure replies
@@ -66,21 +69,27 @@ let package = Package(
         // OpenLDAP's client library (libldap-dev) for S/MIME recipient look-ups.
         .systemLibrary(name: "CLDAP", pkgConfig: "ldap", providers: [.apt(["libldap-dev"])]),
         .target(name: "SealSMIME", dependencies: ["SealEngine", "SealPolicy", "SealCrypto", "SealMIME", "COpenSSL", "CLDAP"]),
-        .target(name: "SealmilterCAPI", dependencies: ["SealEngine", "SealCtl", "SealConnect", "SealSensitive", "SealSMIME", "SealEnvelope"]),
+        .target(name: "SealmilterCAPI", dependencies: ["SealEngine", "SealCtl", "SealConnect", "SealSensitive", "SealSMIME", "SealEnvelope", "SealRights"]),
         // TLS connectors: the connectors: section, inbound enforcement, TLS conditions, the Postfix table.
         .target(name: "SealConnect", dependencies: ["SealEngine", "SealPolicy"]),
         // Sensitive-information detection (`sensitive:` condition, `sensitive_types:` section).
         .target(name: "SealSensitive", dependencies: ["SealEngine", "SealPolicy", "SealPattern"], swiftSettings: hotPath),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CPostgres", providers: [.apt(["libpq-dev"])]),
+        .target(name: "SealRegistry", dependencies: ["CSQLite", "CPostgres"]),
+        .target(name: "SealRights", dependencies: ["SealEngine", "SealRegistry", "SealEnvelope", "SealCrypto", "SealMIME", "SealPolicy"]),
         // sealctl's commands; they live in libsealmilter, and the sealctl program
         // (Sources/sealctl/main.c) is a C host of the library like the daemon.
         .target(name: "SealCtl", dependencies: [
-            "SealEngine", "SealConnect", "SealSMIME", "SealEnvelope", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "SealEngine", "SealConnect", "SealSMIME", "SealEnvelope", "SealRights", "SealRegistry", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sealbench", dependencies: ["SealEngine", "SealMIME", "SealPolicy", "SealPattern", "SealSensitive"]),
         // S/MIME through the engine, for Benchmarks/smime (not a test).
         .executableTarget(name: "smimebench", dependencies: ["SealEngine", "SealSMIME"]),
         .executableTarget(name: "envelope-bench", dependencies: ["SealEnvelope", "SealEngine", "SealPolicy", "SealCrypto"], path: "Benchmarks/envelope",
                           exclude: ["run.sh"]),
+        // The rights registry check's cost per message (Benchmarks/rights/run.sh).
+        .executableTarget(name: "rightsbench", dependencies: ["SealEngine", "SealPolicy", "SealRights", "SealRegistry"], path: "Benchmarks/rights", exclude: ["run.sh"]),
         // Shared by the test targets: the seeded random generator.
         .target(name: "SealTestSupport", path: "Tests/SealTestSupport"),
         .testTarget(name: "SealMIMETests", dependencies: ["SealMIME", "SealTestSupport"]),
@@ -91,6 +100,8 @@ let package = Package(
         .testTarget(name: "SealConnectTests", dependencies: ["SealConnect", "SealEngine", "SealPolicy"]),
         .testTarget(name: "SealSensitiveTests", dependencies: ["SealSensitive", "SealEngine", "SealPolicy", "SealPattern", "SealTestSupport"]),
         .testTarget(name: "SealSMIMETests", dependencies: ["SealSMIME", "SealCrypto", "SealEngine", "SealPolicy", "SealTestSupport"]),
+        .testTarget(name: "SealRegistryTests", dependencies: ["SealRegistry"]),
+        .testTarget(name: "SealRightsTests", dependencies: ["SealRights", "SealRegistry", "SealEngine", "SealPolicy", "SealEnvelope", "SealCrypto"]),
         .testTarget(name: "SealEngineTests", dependencies: ["SealEngine", "SealMetrics", "SealTestSupport", "SealCrypto", "SealSubmit"]),
         .testTarget(name: "SealEnvelopeTests", dependencies: ["SealEnvelope", "SealEngine", "SealCrypto", "SealTestSupport"]),
     ]

@@ -39,6 +39,7 @@ step smime-in   Tests/e2e/smime-in.sh .build/debug/sealmilterd .build/debug/seal
 export E2E_ENVELOPE_OUT=${E2E_ENVELOPE_OUT:-/tmp/sealmilter-envelope-delivered}
 step envelope   Tests/e2e/envelope.sh .build/debug/sealmilterd .build/debug/sealctl
 step browser    Tests/browser/run.sh .build/debug/sealctl "$E2E_ENVELOPE_OUT"
+step rights     Tests/e2e/rights.sh .build/debug/sealmilterd .build/debug/sealctl
 step package    packaging/tests/install-test.sh
 
 echo; echo "=== summary"

@@ -13,7 +13,7 @@ public struct Sealctl: ParsableCommand {
         commandName: "sealctl",
         abstract: "Check Sealmilter policies and scan messages offline with the same engine as the milter.",
         version: "0.1.0",
-        subcommands: [CheckConfig.self, Scan.self, PostfixCommand.self, Test.self, Cert.self, Keys.self, Envelope.self]
+        subcommands: [CheckConfig.self, Scan.self, PostfixCommand.self, Test.self, Cert.self, Keys.self, Envelope.self, RightsCommand.self]
     )
 
     public init() {}

@@ -12,6 +12,8 @@ public final class Engine: Sendable {
     public let policy: Policy
     /// Whether some rule reads the decoded text of text parts.
     let readsText: Bool
+    /// Whether some rule reads part digests and attached messages.
+    let readsParts: Bool
     /// Every body condition of the policy in one pattern set, scanned once per
     /// message (nil: no body condition, or the set could not be compiled, in which
     /// case each condition scans on its own, with the same result).
@@ -76,6 +78,7 @@ public final class Engine: Sendable {
         self.policy = p
         self.bodySet = set
         self.readsText = p.rules.contains { $0.isEvaluated && $0.readsText }
+        self.readsParts = p.rules.contains { $0.isEvaluated && $0.readsParts }
         self.hasVersionRules = p.rules.contains { $0.forEachRecipient && $0.isEnforced }
         self.clock = clock
         self.hasDateWindows = p.rules.contains { $0.active != nil }
@@ -110,6 +113,7 @@ public final class Engine: Sendable {
                 if c.stage == .body { n.insert(.body) }
             }
             for a in rule.actions {
+                if a.readsText || a.readsParts { n.insert(.body) }
                 var an = a.needs
                 // A refusal needs an answer before the end only when its rule is decided
                 // earlier; an audit rule never answers.

@@ -348,6 +348,7 @@ public final class Session {
         }
         // Each action's contribution, then the body pipeline over its transforms.
         let end = EndOfMessageContext(message: m.facts, outcome: outcome)
+        end.dryRun = dryRun
         for c in outcome.contributionOrder { try c.endOfMessage(end) }
         edits += end.headerEdits
         let (changed, bodyEdits) = try BodyPipeline.run(end.transforms, original: m.open.body ?? m.spool,
@@ -373,7 +374,7 @@ public final class Session {
                                 now: engine.hasDateWindows || explain ? engine.clock() : 0)
         if explain { runner.trace = RuleTrace() }
         let facts = MessageFacts(sender: stripAngles(sender), settings: policy.settings, macros: macros,
-                                 collectText: engine.readsText, decodeAll: decodeAll, budget: runner.budget,
+                                 collectText: engine.readsText, collectParts: engine.readsParts, decodeAll: decodeAll, budget: runner.budget,
                                  bodySet: engine.bodySet, scratch: engine.bodySet == nil && engine.textScan == nil ? nil : scratch,
                                  textScan: engine.textScan)
         facts.keepsOriginalHeaders = engine.keepsOriginalHeaders
@@ -417,6 +418,7 @@ public final class Session {
         s += versionsLog
         if m.deferred > 0 { s += " deferred=\(m.deferred)" }
         if let f = o.failure { s += " error=\"\(f)\"" }
+        for note in o.notes { s += " " + note }
         s += openerLog(m)
         // Connection facts, when the MTA passed them (milter.macros: all).
         if let client = clientAddress ?? macros["client_addr"], !client.isEmpty { s += " client=\(Self.logSafe(client))" }

@@ -2,6 +2,7 @@ import SealEngine
 import SealCtl
 import SealConnect
 import SealSensitive
+import SealRights
 import SealSMIME
 import SealEnvelope
 
@@ -24,6 +25,7 @@ public enum Composition {
         registry.register(condition: SensitiveCondition.self)
         registry.register(feature: SensitiveTypes.self)
         SMIMEModule.register(&registry)
+        RightsModule.register(&registry)
         registry.register(feature: EnvelopeSettings.self)
         registry.register(action: EncryptAction.self)
         registry.register(opener: EnvelopeReplyOpener.self)

@@ -2,6 +2,7 @@ import SealPolicy
 import SealDetect
 import SealMIME
 import SealPattern
+import SealCrypto
 
 /// The facts of one message that rules look at, gathered as it streams by: the
 /// envelope, the top-level header fields, the part tree with each part's labels
@@ -46,6 +47,19 @@ public final class MessageFacts: MIMEHandler {
     private var sniffers: [Int: ContentSniffer] = [:]
     private var texts: [Int: [UInt8]] = [:]
     private let collectText: Bool
+    private let collectParts: Bool
+    /// SHA-256 of the decoded bytes of each leaf that is not text (up to
+    /// `limits.max_inspect_bytes` of it), by part index; kept when a rule reads parts.
+    public private(set) var partDigests: [Int: [UInt8]] = [:]
+    private var digesting: [Int: (stream: SHA256Stream, count: Int)] = [:]
+    /// The decoded bytes (up to `limits.max_inspect_bytes`) of leaves that are
+    /// messages the parser did not open (`.eml` attachments, message/* types it
+    /// keeps as leaves), by part index; kept when a rule reads parts.
+    public private(set) var attachedMessages: [Int: [UInt8]] = [:]
+    /// `X-Sealmilter-*` fields as received (name, value), at most 16: they are
+    /// removed as forged, but a feature may read a request in one first.
+    public private(set) var sealmilterFields: [(name: String, value: String)] = []
+    private var featureState: [ObjectIdentifier: AnyObject] = [:]
     private let inspectLimit: Int
     /// When rule evaluation must stop (the CPU budget); checked by long conditions.
     let budget: CPUBudget
@@ -58,7 +72,7 @@ public final class MessageFacts: MIMEHandler {
     let textScan: TextScan?
     var textScanCache: TextScan.Result? = nil
 
-    init(sender: String, settings: PolicySettings, macros: [String: String], collectText: Bool,
+    init(sender: String, settings: PolicySettings, macros: [String: String], collectText: Bool, collectParts: Bool = false,
          decodeAll: Bool, budget: CPUBudget, bodySet: TextMatcherSet? = nil, scratch: Scratch? = nil,
          textScan: TextScan? = nil) {
         self.sender = sender
@@ -68,6 +82,7 @@ public final class MessageFacts: MIMEHandler {
         self.settings = settings
         self.macros = macros
         self.collectText = collectText
+        self.collectParts = collectParts
         self.inspectLimit = settings.limits.maxInspectBytes
         self.budget = budget
         self.parser = MIMEParser(limits: settings.limits, decodeAll: decodeAll, handler: self)
@@ -109,6 +124,16 @@ public final class MessageFacts: MIMEHandler {
         return out
     }
     private var decodedTexts: [String]? = nil
+
+    /// A feature's per-message state of type `T`, made by `make` the first time
+    /// (a condition's work that its rule's action reuses; one per type and message).
+    public func state<T: AnyObject>(_ make: () -> T) -> T {
+        let id = ObjectIdentifier(T.self)
+        if let s = featureState[id] as? T { return s }
+        let s = make()
+        featureState[id] = s
+        return s
+    }
 
     /// The indices of the text parts kept for text conditions, in the order of ``textParts()``.
     public var textPartIndices: [Int] { texts.keys.sorted() }
@@ -167,6 +192,7 @@ public final class MessageFacts: MIMEHandler {
         }
         if lower.hasPrefix("x-sealmilter-") || lower == "x-sealmilter" {
             forged.append((name, nameCounts[lower]!))
+            if sealmilterFields.count < 16 { sealmilterFields.append((name, value)) }
             if lower == SubmissionMarker.fieldName.lowercased() && markers.count < 8 {
                 markers.append((value, nameCounts[lower]!))
             }
@@ -216,7 +242,14 @@ public final class MessageFacts: MIMEHandler {
         let wantText = collectText && label.isText
         if sniffer.wantsMore { sniffers[index] = sniffer }
         if wantText { texts[index] = [] }
-        return sniffer.wantsMore || wantText
+        var wantParts = false
+        if collectParts && !label.isText {
+            digesting[index] = (SHA256Stream(), 0)
+            let name = part.filename?.lowercased() ?? ""
+            if name.hasSuffix(".eml") || part.contentType.mediaType.hasPrefix("message/") { attachedMessages[index] = [] }
+            wantParts = true
+        }
+        return sniffer.wantsMore || wantText || wantParts
     }
 
     public func partData(_ parser: MIMEParser, index: Int, _ bytes: UnsafeRawBufferPointer) -> Bool {
@@ -229,10 +262,23 @@ public final class MessageFacts: MIMEHandler {
             texts[index]!.append(contentsOf: bytes)
             more = true
         }
+        if let d = digesting[index] {
+            // Stops short of the inspection limit (the part is not marked uninspected
+            // for a digest): the digest covers the first max_inspect_bytes.
+            d.stream.update(bytes)
+            digesting[index]!.count += bytes.count
+            if attachedMessages[index] != nil { attachedMessages[index]!.append(contentsOf: bytes) }
+            if digesting[index]!.count < inspectLimit { more = true } else { finishDigest(index) }
+        }
         return more
     }
 
+    private func finishDigest(_ index: Int) {
+        if let d = digesting.removeValue(forKey: index), let sum = try? d.stream.finish() { partDigests[index] = sum }
+    }
+
     public func partEnded(_ parser: MIMEParser, index: Int) {
+        if digesting[index] != nil { finishDigest(index) }
         if var s = sniffers.removeValue(forKey: index) {
             s.finish()
             if !s.found.isEmpty { partKinds[index, default: []].formUnion(s.found); unscannable.formUnion(s.found) }

@@ -38,6 +38,9 @@ public final class MessageOutcome {
     /// version (they are sent once, with the first version's).
     var replayedNotices = 0
 
+    /// Words an action adds to the message's log line (`rights=... protected=<id>`).
+    public private(set) var notes: [String] = []
+
     private var contributions: [ObjectIdentifier: any MessageContribution] = [:]
     private(set) var contributionOrder: [any MessageContribution] = []
 
@@ -77,6 +80,11 @@ public final class MessageOutcome {
         notices.append(notice)
     }
 
+    /// Adds `word` (`key=value`, no spaces unless quoted) to the message's log line.
+    public func note(_ word: String) {
+        notes.append(word)
+    }
+
     /// Holds the message in the MTA's quarantine; the first reason given wins.
     public func hold(reason: String) {
         if quarantine == nil { quarantine = reason }
@@ -107,6 +115,9 @@ public final class EndOfMessageContext {
     public let outcome: MessageOutcome
     public private(set) var headerEdits: [HeaderEdit] = []
     public private(set) var transforms: [any BodyTransform] = []
+    /// A dry run (`sealctl scan`): plan, but change nothing outside the message
+    /// (no registry writes, no submissions).
+    public internal(set) var dryRun = false
 
     init(message: MessageFacts, outcome: MessageOutcome) {
         self.message = message; self.outcome = outcome

@@ -32,6 +32,12 @@ public protocol Action: Sendable {
     /// Whether it sends messages of the filter's own (``MessageOutcome/send(_:)``),
     /// which needs the policy's `submission:` section.
     var sendsMessages: Bool { get }
+    /// Whether it reads the decoded text of the text parts (kept by the engine as
+    /// for a text condition; its rule must be decided at the end of the message).
+    var readsText: Bool { get }
+    /// Whether it reads the other leaves' digests and attached messages
+    /// (``MessageFacts/partDigests``, ``MessageFacts/attachedMessages``).
+    var readsParts: Bool { get }
     /// Whether it needs the original header section as received
     /// (``MessageFacts/originalHeaders``), e.g. to put the whole message in an envelope.
     var keepsOriginalHeaders: Bool { get }
@@ -56,6 +62,8 @@ extension Action {
     public var bodyPhase: BodyPhase? { nil }
     public var summary: String { Self.key }
     public var sendsMessages: Bool { false }
+    public var readsText: Bool { false }
+    public var readsParts: Bool { false }
     public var keepsOriginalHeaders: Bool { false }
     public func refuse(recipient: String) -> SMTPReply? { nil }
     public func check(_ settings: PolicySettings) -> [String] { [] }

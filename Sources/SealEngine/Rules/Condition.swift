@@ -25,6 +25,9 @@ public protocol Condition: Sendable {
     /// Whether the condition reads the decoded text of the text parts (which the
     /// engine then keeps, up to `limits.max_inspect_bytes` per part).
     var readsText: Bool { get }
+    /// Whether it reads the other leaves' digests and attached messages
+    /// (``MessageFacts/partDigests``, ``MessageFacts/attachedMessages``).
+    var readsParts: Bool { get }
     /// Whether it holds for the message. `recipients` are all recipients, or the
     /// one at hand for rules decided per recipient at RCPT.
     func holds(in message: MessageFacts, recipients: [String]) -> Bool
@@ -42,6 +45,7 @@ public protocol Condition: Sendable {
 extension Condition {
     public static var picksParts: Bool { false }
     public var readsText: Bool { false }
+    public var readsParts: Bool { false }
     public func picks(part index: Int, in message: MessageFacts) -> Bool { false }
     public func check(_ settings: PolicySettings) -> [String] { [] }
     public func explain(in message: MessageFacts, recipients: [String], held: Bool) -> String? { nil }

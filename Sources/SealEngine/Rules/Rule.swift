@@ -48,7 +48,10 @@ public struct Rule: Sendable {
     public var changesBody: Bool { actions.contains { $0.bodyPhase != nil } }
 
     /// Whether a condition or exception reads the decoded text of text parts.
-    public var readsText: Bool { (conditions + exceptions).contains { $0.readsText } }
+    public var readsText: Bool { (conditions + exceptions).contains { $0.readsText } || actions.contains { $0.readsText } }
+
+    /// Whether a condition, exception or action reads part digests and attached messages.
+    public var readsParts: Bool { (conditions + exceptions).contains { $0.readsParts } || actions.contains { $0.readsParts } }
 
     /// Whether the rule is evaluated at all (not `mode: off`).
     public var isEvaluated: Bool { mode != .off }
