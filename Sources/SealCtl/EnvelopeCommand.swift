@@ -132,7 +132,14 @@ struct EnvelopeOpen: ParsableCommand {
         var result: [UInt8] = []
         do {
             let bytes = try readAll(file)
-            if let armor = try SecureReply.armor(in: bytes) {
+            // An envelope page first: its viewer's script may hold text that looks
+            // like a reply block; a secure reply is a message or text without the
+            // page's header element.
+            let marker = Array("id=\"sealmilter-header\"".utf8)
+            let isPage = bytes.count >= marker.count && (0...(bytes.count - marker.count)).contains { i in
+                bytes[i] == marker[0] && bytes[i..<(i + marker.count)].elementsEqual(marker)
+            }
+            if !isPage, let armor = try SecureReply.armor(in: bytes) {
                 guard let key, let replySecret else { throw ValidationError("a secure reply needs --key and --reply-secret") }
                 let block = try SecureReply.parse(armor: armor)
                 result = try SecureReply.open(block, replySecret: try KeyMaterial.replySecret(replySecret),

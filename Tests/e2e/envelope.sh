@@ -292,5 +292,19 @@ else
     ok "logs hold no passcode (daemon log and mail log searched)"
 fi
 
+# --- 6. sealctl envelope open takes a page for a page even when its text holds
+# something shaped like a secure reply block (a viewer's script may).
+printf 'From: a@int.test\nTo: b@ext.test\nSubject: page\n\npage text\n' > "$W/msgs/page.eml"
+if "$SEALCTL" envelope seal --passcode ABCDE-FGHJK-LMNPQ-RSTUV --output "$W/out/page.html" "$W/msgs/page.eml" 2>/dev/null; then
+    sed -i 's|</body>|<!-- -----BEGIN SEALMILTER SECURE REPLY-----\nAAAA\n-----END SEALMILTER SECURE REPLY----- -->\n</body>|' "$W/out/page.html"
+    if out=$("$SEALCTL" envelope open --passcode ABCDE-FGHJK-LMNPQ-RSTUV "$W/out/page.html" 2>&1) && [ "$out" = "$(cat "$W/msgs/page.eml")" ]; then
+        ok "6 sealctl envelope open: a page holding reply-shaped text opens as a page"
+    else
+        notok "6 sealctl envelope open of a page with reply-shaped text" "${out:0:200}"
+    fi
+else
+    notok "6 sealctl envelope seal" "failed"
+fi
+
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]
