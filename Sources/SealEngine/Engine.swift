@@ -212,3 +212,23 @@ public struct RecipientEdit: Sendable, Equatable {
         self.operation = operation; self.address = address
     }
 }
+
+extension HeaderEdit {
+    /// Applies header edits the way the MTA does: add appends; change and delete
+    /// address the index-th field of that name, case-insensitively, 1-based; in order.
+    public static func apply(_ edits: [HeaderEdit], to original: [(name: String, value: String)]) -> [(name: String, value: String)] {
+        var fields = original
+        for e in edits {
+            switch e.operation {
+            case .add:
+                fields.append((e.name, e.value ?? ""))
+            case .change, .delete:
+                let lower = e.name.lowercased()
+                var n = 0
+                guard let i = fields.indices.first(where: { fields[$0].name.lowercased() == lower && { n += 1; return n == e.index }() }) else { continue }
+                if e.operation == .delete { fields.remove(at: i) } else { fields[i].value = e.value ?? "" }
+            }
+        }
+        return fields
+    }
+}

@@ -108,7 +108,7 @@ extension Session {
         let started = ContinuousClock.now
         defer { if !dryRun { submitDuration = ContinuousClock.now - started } }
         for (g, edits, body) in planned {
-            var fields = Self.apply(edits, to: m.facts.originalHeaders)
+            var fields = HeaderEdit.apply(edits, to: m.facts.originalHeaders)
             var id = fields.first { $0.name.lowercased() == "message-id" }?.value
             if id == nil {
                 // The marker binds the Message-ID: a version without one gets one.
@@ -206,24 +206,6 @@ extension Session {
             s += " submit_ms=" + String(Int(ms.rounded(.up)))
         }
         return s
-    }
-
-    /// Applies header edits the way the MTA does (add appends; change and delete
-    /// address the index-th field of that name, case-insensitively, 1-based).
-    static func apply(_ edits: [HeaderEdit], to original: [(name: String, value: String)]) -> [(name: String, value: String)] {
-        var fields = original
-        for e in edits {
-            switch e.operation {
-            case .add:
-                fields.append((e.name, e.value ?? ""))
-            case .change, .delete:
-                let lower = e.name.lowercased()
-                var n = 0
-                guard let i = fields.indices.first(where: { fields[$0].name.lowercased() == lower && { n += 1; return n == e.index }() }) else { continue }
-                if e.operation == .delete { fields.remove(at: i) } else { fields[i].value = e.value ?? "" }
-            }
-        }
-        return fields
     }
 
     /// `Name: value` lines (LF; the submitter makes CRLF). A value given without

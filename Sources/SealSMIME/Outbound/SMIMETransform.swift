@@ -28,7 +28,7 @@ final class SMIMETransform: BodyTransform {
             throw SMIMEError("\(name): the policy has no smime: section")
         }
         let eol = LineEnd.of(input.original)
-        let headers = Self.apply(input.headerEdits, to: context.message.headers)
+        let headers = HeaderEdit.apply(input.headerEdits, to: context.message.headers)
         let content = headers.filter { $0.name.lowercased().hasPrefix("content-") }
         var innerHead: [UInt8] = []
         if options.protectSubject {
@@ -184,22 +184,6 @@ final class SMIMETransform: BodyTransform {
     }
 
     // MARK: header helpers
-
-    /// Applies edits as the MTA does (sequentially; change/delete by 1-based index among fields of that name).
-    static func apply(_ edits: [HeaderEdit], to original: [(name: String, value: String)]) -> [(name: String, value: String)] {
-        var fields = original
-        for e in edits {
-            switch e.operation {
-            case .add: fields.append((e.name, e.value ?? ""))
-            case .change, .delete:
-                let lower = e.name.lowercased()
-                var n = 0
-                guard let i = fields.indices.first(where: { fields[$0].name.lowercased() == lower && { n += 1; return n == e.index }() }) else { continue }
-                if e.operation == .delete { fields.remove(at: i) } else { fields[i].value = e.value ?? "" }
-            }
-        }
-        return fields
-    }
 
     /// `Name: value` lines with CRLF; folded values keep their folding, with CRLF.
     static func fieldBytes(_ fields: [(name: String, value: String)]) -> [UInt8] {
