@@ -1021,8 +1021,9 @@ def rights_delivered_tests(rdir, cdir, downloads, tmp, art):
               repr(shown[:120]))
         wm = d.find_elements(By.ID, 'watermark')
         wtext = wm[0].text if wm else ''
-        check('protected delivered envelope: watermark with the recipient\'s address (%s) shown' % rcpt,
-              wm and wm[0].is_displayed() and rcpt in wtext and wtext.count(rcpt) >= 2, repr(wtext[:80]))
+        today = datetime.now(timezone.utc).strftime('%Y-%m-%d')
+        check('protected delivered envelope: watermark with the recipient\'s address (%s) and the date shown' % rcpt,
+              wm and wm[0].is_displayed() and rcpt in wtext and wtext.count(rcpt) >= 2 and today in wtext, repr(wtext[:80]))
         check('protected delivered envelope: the watermark lies over the message text', watermark_over(d, 'msg-text'))
         d.save_screenshot(os.path.join(art, 'viewer-rights-delivered.png'))
         pt = pdf_text(d, tmp, 'rights-delivered')
