@@ -38,8 +38,10 @@ step smime-in   Tests/e2e/smime-in.sh .build/debug/sealmilterd .build/debug/seal
 # the envelope step keeps what it delivered for the browser step (Tests/browser opens it)
 export E2E_ENVELOPE_OUT=${E2E_ENVELOPE_OUT:-/tmp/sealmilter-envelope-delivered}
 step envelope   Tests/e2e/envelope.sh .build/debug/sealmilterd .build/debug/sealctl
-step browser    Tests/browser/run.sh .build/debug/sealctl "$E2E_ENVELOPE_OUT"
+# the rights step keeps the protected envelope it delivered for the browser step too
+export E2E_RIGHTS_OUT=${E2E_RIGHTS_OUT:-/tmp/sealmilter-rights-delivered}
 step rights     Tests/e2e/rights.sh .build/debug/sealmilterd .build/debug/sealctl
+step browser    Tests/browser/run.sh .build/debug/sealctl "$E2E_ENVELOPE_OUT" "$E2E_RIGHTS_OUT"
 step package    packaging/tests/install-test.sh
 
 echo; echo "=== summary"

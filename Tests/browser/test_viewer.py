@@ -3,10 +3,14 @@
 Selenium. Envelopes come from Tests/browser/make_envelope.py (an independent implementation
 of docs/envelope-format.md) and, when given a sealctl with `envelope seal`, from the gateway.
 
-    test_viewer.py [--sealctl PATH] [--delivered DIR] [--artifacts DIR] [--bench-mb N]
+    test_viewer.py [--sealctl PATH] [--delivered DIR] [--rights-delivered DIR] [--artifacts DIR] [--bench-mb N]
         --delivered DIR: also open the envelope that went through Postfix in Tests/e2e/envelope.sh
         (its OUTDIR: message.html, passcode.txt from the passcode message, orig.eml, orig.eml.att,
         envelope-recovery.pem, envelope-reply.secret)
+        --rights-delivered DIR: also open the protected envelope that `protect` delivered through
+        Postfix in Tests/e2e/rights.sh (its OUTDIR: message.html, passcode.txt, recipient.txt,
+        template.txt, orig.eml, envelope-recovery.pem) and check watermark, print (PDF), copy and
+        the reply UI against its rights, with the --delivered envelope (no rights) as the control
     test_viewer.py --make-reply PAGE --passcode P --text T [--attach FILE] --out FILE
         writes the secure reply block the viewer makes in Chromium (for sending it through Postfix)
     test_viewer.py --bench-only [--bench-mb 20]     only the viewer's decryption time (docs/benchmarks.md)
@@ -601,6 +605,9 @@ def run(args):
     if args.delivered:
         delivered_tests(args.delivered, args.sealctl, downloads, art)
 
+    if args.rights_delivered:
+        rights_delivered_tests(args.rights_delivered, args.delivered, downloads, tmp, art)
+
     if args.bench_mb:
         bench(args.bench_mb, tmp, downloads, pub, secret)
     print('# artifacts (screenshots, replies): %s' % art)
@@ -921,6 +928,144 @@ def delivered_tests(ddir, sealctl, downloads, art):
         dj.quit()
 
 
+def paste_probe(d):
+    """Selects all in the opened message, copies (Ctrl+C), then pastes (Ctrl+V) into a paste
+    target and returns what arrived. The target is the reply box when the rights allow a reply,
+    else a text box added to the page for the probe."""
+    if d.find_elements(By.ID, 'reply-button'):
+        return copy_all_and_paste(d)
+    A = webdriver.ActionChains
+    d.find_element(By.ID, 'msg-body').click()
+    A(d).key_down(Keys.CONTROL).send_keys('a').key_up(Keys.CONTROL).perform()
+    A(d).key_down(Keys.CONTROL).send_keys('c').key_up(Keys.CONTROL).perform()
+    d.execute_script("var t = document.createElement('textarea'); t.id = 'paste-probe'; document.documentElement.appendChild(t);")
+    ta = d.find_element(By.ID, 'paste-probe')
+    ta.click()
+    A(d).key_down(Keys.CONTROL).send_keys('v').key_up(Keys.CONTROL).perform()
+    time.sleep(0.3)
+    return ta.get_attribute('value')
+
+
+def watermark_over(d, element_id):
+    """True when #watermark lies on top of the centre of the element: with the watermark made
+    hit-testable for a moment, elementFromPoint at that point lands inside it."""
+    return d.execute_script("""
+        var w = document.getElementById('watermark'), e = document.getElementById(arguments[0]);
+        if (!w || !e) { return false; }
+        var r = e.getBoundingClientRect(), x = r.left + r.width / 2, y = r.top + Math.min(r.height / 2, 40);
+        var old = w.style.pointerEvents; w.style.pointerEvents = 'auto';
+        var hit = document.elementFromPoint(x, y);
+        w.style.pointerEvents = old;
+        return !!hit && w.contains(hit);""", element_id)
+
+
+def rights_delivered_tests(rdir, cdir, downloads, tmp, art):
+    """Issue 13's first acceptance item: the envelope that `protect` delivered through the private
+    Postfix (Tests/e2e/rights.sh OUTDIR), opened in headless Chromium with the passcode from its
+    passcode message, shows the watermark with the recipient's address over the content, prints
+    (Page.printToPDF, pdftotext) none of the message text, and select-all + copy yields nothing;
+    the reply UI follows the template's rights. The unprotected envelope that went through
+    Postfix in Tests/e2e/envelope.sh (--delivered) is the control: there the text prints, copies
+    and quotes, and no watermark is shown, so every check here can fail."""
+    import email
+    import email.policy
+    need = ['message.html', 'passcode.txt', 'recipient.txt', 'template.txt', 'orig.eml', 'envelope-recovery.pem']
+    missing = [n for n in need if not os.path.exists(os.path.join(rdir, n))]
+    if missing:
+        check('protected envelope delivered by the Postfix e2e present in %s' % rdir, False,
+              'missing %s%s (Tests/e2e/rights.sh DAEMON SEALCTL OUTDIR, or E2E_RIGHTS_OUT, makes them)'
+              % (', '.join(missing), '' if os.path.isdir(rdir) else ': the directory does not exist'))
+        return
+    cneed = ['message.html', 'passcode.txt', 'orig.eml']
+    if not cdir or [n for n in cneed if not os.path.exists(os.path.join(cdir, n))]:
+        check('control: the unprotected envelope delivered by Tests/e2e/envelope.sh present', False,
+              'give --delivered DIR with %s (Tests/e2e/envelope.sh OUTDIR / E2E_ENVELOPE_OUT)' % ', '.join(cneed))
+        return
+    page = os.path.join(rdir, 'message.html')
+    passcode = open(os.path.join(rdir, 'passcode.txt')).read().strip()
+    rcpt = open(os.path.join(rdir, 'recipient.txt')).read().strip()
+    template = open(os.path.join(rdir, 'template.txt')).read().strip()
+    orig = email.message_from_bytes(open(os.path.join(rdir, 'orig.eml'), 'rb').read(), policy=email.policy.default)
+    text = orig.get_body(('plain',)).get_content()
+    # the message's text: every line of the body, and the subject without the [secret] tag
+    lines = [l.strip() for l in text.splitlines() if len(l.strip()) >= 12]
+    subject = re.sub(r'^\[[^]]*\]\s*', '', str(orig['Subject']))
+    probes = lines + [subject]
+    # The rights as the gateway wrote them into the envelope (Python reader, recovery key).
+    r = subprocess.run([sys.executable, os.path.join(HERE, '..', 'envelope', 'envelope.py'), 'open', page,
+                        '--key', os.path.join(rdir, 'envelope-recovery.pem'), '--meta'], capture_output=True, text=True)
+    try:
+        rights = json.loads(r.stdout).get('rights') or {}
+    except ValueError:
+        rights = {}
+    check('protected delivered envelope: meta.rights is template %s with no_print, no_copy, watermark' % template,
+          rights.get('template') == template and all(rights.get(k) is True for k in ('no_print', 'no_copy', 'watermark')),
+          'meta.rights %r %s' % (rights, r.stderr.strip()[:160]))
+
+    cpage = os.path.join(cdir, 'message.html')
+    cpass = open(os.path.join(cdir, 'passcode.txt')).read().strip()
+    corig = email.message_from_bytes(open(os.path.join(cdir, 'orig.eml'), 'rb').read(), policy=email.policy.default)
+    cline = max((l.strip() for l in corig.get_body(('plain',)).get_content().splitlines()), key=len)
+
+    dl = os.path.join(downloads, 'rights-delivered')
+    os.makedirs(dl, exist_ok=True)
+    d = browser(dl)
+    try:
+        # ---- the protected envelope, as delivered to the outside recipient
+        s = load(d, page)
+        check('protected delivered envelope (through Postfix, protect): page loads locked', s == 'locked', s)
+        s = unlock(d, passcode)
+        check('protected delivered envelope: the passcode from its passcode message opens it', s == 'open', s)
+        shown = visible_text(d)
+        check('protected delivered envelope: the message text is shown on screen', all(l in shown for l in lines) and subject in shown,
+              repr(shown[:120]))
+        wm = d.find_elements(By.ID, 'watermark')
+        wtext = wm[0].text if wm else ''
+        today = datetime.now(timezone.utc).strftime('%Y-%m-%d')
+        check('protected delivered envelope: watermark with the recipient\'s address (%s) and the date shown' % rcpt,
+              wm and wm[0].is_displayed() and rcpt in wtext and wtext.count(rcpt) >= 2 and today in wtext, repr(wtext[:80]))
+        check('protected delivered envelope: the watermark lies over the message text', watermark_over(d, 'msg-text'))
+        d.save_screenshot(os.path.join(art, 'viewer-rights-delivered.png'))
+        pt = pdf_text(d, tmp, 'rights-delivered')
+        flat = ' '.join(pt.split())
+        leaked = [p for p in probes if ' '.join(p.split()) in flat or p[:30] in flat or p[-30:] in flat]
+        check('protected delivered envelope: print to PDF (Page.printToPDF, pdftotext) has none of the message text',
+              not leaked and 'not allowed' in pt, 'leaked %r; PDF text %r' % (leaked, pt[:100]))
+        pasted = paste_probe(d)
+        check('protected delivered envelope: select all + copy yields nothing (paste target stays empty)',
+              pasted.strip() == '', repr(pasted[:80]))
+        # reply UI against the template's rights
+        if rights.get('reply') is False:
+            check('protected delivered envelope: reply: false, no reply button', not d.find_elements(By.ID, 'reply-button'))
+        else:
+            if not d.find_elements(By.ID, 'reply-text'):
+                btn = d.find_elements(By.ID, 'reply-button')
+                if btn:
+                    btn[0].click()
+            check('protected delivered envelope: reply allowed by the template, the reply form is offered',
+                  bool(d.find_elements(By.ID, 'reply-text')))
+            if rights.get('no_forward') or rights.get('no_copy'):
+                check('protected delivered envelope: no_forward/no_copy, the reply cannot quote the original',
+                      not d.find_elements(By.ID, 'reply-quote'))
+            if rights.get('no_reply_all'):
+                check('protected delivered envelope: no_reply_all, no reply-all choice', not d.find_elements(By.ID, 'reply-all'))
+
+        # ---- control: the unprotected envelope delivered through Postfix (Tests/e2e/envelope.sh)
+        s = load(d, cpage)
+        s = unlock(d, cpass)
+        if d.find_elements(By.ID, 'show-text'):
+            d.find_element(By.ID, 'show-text').click()
+        check('control (unprotected delivered envelope): opens, no watermark', s == 'open' and cline in visible_text(d)
+              and not d.find_elements(By.ID, 'watermark'), s)
+        ct = pdf_text(d, tmp, 'control-delivered')
+        check('control: print to PDF has the message text', ' '.join(cline.split())[:30] in ' '.join(ct.split()), repr(ct[:100]))
+        pasted = paste_probe(d)
+        check('control: select all + copy + paste gives the message text', cline in pasted, repr(pasted[:80]))
+        check('control: the reply can quote the original', bool(d.find_elements(By.ID, 'reply-quote')))
+    finally:
+        d.quit()
+
+
 def make_reply(page, passcode, text, attach, out):
     tmp = tempfile.mkdtemp(prefix='sealmilter-reply-')
     d = browser(tmp)
@@ -982,6 +1127,7 @@ if __name__ == '__main__':
     ap.add_argument('--bench-mb', type=int, default=0)
     ap.add_argument('--bench-only', action='store_true')
     ap.add_argument('--delivered')
+    ap.add_argument('--rights-delivered')
     ap.add_argument('--make-reply', metavar='PAGE')
     ap.add_argument('--passcode')
     ap.add_argument('--text', default='')

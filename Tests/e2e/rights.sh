@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Tests/e2e/rights.sh DAEMON SEALCTL — rights protection end to end (issue 13):
+# Tests/e2e/rights.sh DAEMON SEALCTL [OUTDIR] — rights protection end to end (issue 13):
 # Do Not Forward at the gateway and manual templates, through real Postfix
 # instances (Tests/e2e/postfix-harness.sh) with sealmilterd.
 #
@@ -15,14 +15,20 @@
 #      TWO Postfix instances: protected through the first, every forward refused
 #      through the second, the reply passes.
 #
+# OUTDIR (or E2E_RIGHTS_OUT) keeps the protected envelope delivered to the outside
+# recipient for Tests/browser (watermark, print, copy in headless Chromium):
+# message.html, passcode.txt (from the passcode message that arrived separately),
+# recipient.txt, template.txt, orig.eml (the message as sent) and envelope-recovery.pem.
+#
 # Ports: PFH_SMTP_PORT/PFH_SINK_PORT/PFH_SUBMIT_PORT for the first instance (default
 # 10025-10027) and PFH2_SMTP_PORT/PFH2_SINK_PORT/PFH2_SUBMIT_PORT for the second
 # (default the first's + 10). Run as root. Prints "ok - ..." / "not ok - ...", then
 # "N passed, M failed".
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-DAEMON=${1:?usage: rights.sh DAEMON SEALCTL}
-SEALCTL=${2:?usage: rights.sh DAEMON SEALCTL}
+DAEMON=${1:?usage: rights.sh DAEMON SEALCTL [OUTDIR]}
+SEALCTL=${2:?usage: rights.sh DAEMON SEALCTL [OUTDIR]}
+OUT=${3:-${E2E_RIGHTS_OUT:-}}
 PY=${PYTHON:-python3}
 HARNESS=$HERE/postfix-harness.sh
 P1_SMTP=${PFH_SMTP_PORT:-10025}; P1_SINK=${PFH_SINK_PORT:-10026}; P1_SUB=${PFH_SUBMIT_PORT:-$((P1_SMTP + 2))}
@@ -36,6 +42,10 @@ note() { echo "# $*"; }
 for tool in swaks saslpasswd2 "$DAEMON" "$SEALCTL"; do
     command -v "$tool" >/dev/null || [ -x "$tool" ] || { notok "setup" "$tool not found (.ci/setup installs swaks, sasl2-bin)"; echo "$PASS passed, $FAIL failed"; exit 1; }
 done
+
+# What an earlier run kept must not stand in for this run's envelope.
+OUT_FILES=(message.html passcode.txt recipient.txt template.txt orig.eml envelope-recovery.pem)
+[ -n "$OUT" ] && for f in "${OUT_FILES[@]}"; do rm -f "$OUT/$f"; done
 
 W=$(mktemp -d /tmp/sealmilter-rights.XXXXXX); chmod 755 "$W"
 mkdir -p "$W/msgs" "$W/out" "$W/log" "$W/reg"; chown postfix "$W/reg"
@@ -186,6 +196,16 @@ if sink "$D1" 'filename="message.html"' >/dev/null && f=$(grep -lF "$TOK-env@" $
         && "$SEALCTL" envelope open --key "$W/keys/envelope-recovery.pem" --meta "$W/out/env.html" >"$W/out/env-open" 2>&1 \
         && grep -q '"template": *"do-not-forward"' "$W/out/env-open" && grep -q '"no_forward": *true' "$W/out/env-open"; then
         ok "envelope: outside recipient got message.html and a passcode message, no plaintext; opened with the recovery key, meta.rights is do-not-forward"
+        if [ -n "$OUT" ]; then
+            # The passcode message for this envelope (it names the original's Message-ID).
+            pf=$(grep -lF "$TOK-env@" $(grep -rlF 'Passcode for an encrypted message' "$D1/sink") 2>/dev/null | head -1)
+            if [ -n "$pf" ] && pc=$($PY "$HERE/../envelope/envelope.py" passcode "$pf" 2>"$W/out/passcode.err") \
+                && mkdir -p "$OUT" && cp "$W/out/env.html" "$OUT/message.html" && cp "$W/msgs/env.eml" "$OUT/orig.eml" \
+                && cp "$W/keys/envelope-recovery.pem" "$OUT/" && echo "$pc" > "$OUT/passcode.txt" \
+                && echo eve@ext.test > "$OUT/recipient.txt" && echo do-not-forward > "$OUT/template.txt"; then
+                ok "envelope: kept the delivered protected envelope and the passcode from its passcode message in $OUT"
+            else notok "envelope: keep the delivered envelope in $OUT" "passcode message ${pf:-not found} $(cat "$W/out/passcode.err" 2>/dev/null)"; fi
+        fi
     else notok "envelope: outside recipient" "$(head -c 300 "$W/out/env-open" 2>/dev/null | tr '\n' ' ')"; fi
 else notok "envelope: outside recipient delivered" "$(data_reply env)"; fi
 
