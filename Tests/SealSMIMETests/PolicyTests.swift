@@ -40,6 +40,15 @@ import SealPolicy
         #expect(a.options.withoutCertificate == .action("quarantine"))
         #expect(a.modifications.contains(.quarantine))
         #expect(a.bodyPhase == .encrypt)
+        // Encryption needs the envelope recipients from the MTA even when no other rule
+        // asks for them (else it would have no one to encrypt for); signing the sender.
+        #expect(a.needs.isSuperset(of: [.body, .rcpt, .mail]))
+        let p2 = try Policy.parse(yaml: Self.section + "rules:\n  - name: e\n    actions: [smime_encrypt]\n  - name: s\n    actions: [smime_sign]\n",
+                                  file: "p.yaml", registry: Self.registry)
+        let enc = try #require(p2.rules.first?.actions.first as? SMIMEEncryptAction)
+        #expect(enc.needs.contains(.rcpt) && enc.options.cipher == .auto)
+        let sig = try #require(p2.rules.last?.actions.first as? SMIMESignAction)
+        #expect(sig.needs.contains(.mail) && !sig.needs.contains(.rcpt))
     }
 
     @Test func refusesBadSections() {

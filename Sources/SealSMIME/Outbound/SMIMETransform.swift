@@ -139,6 +139,8 @@ final class SMIMETransform: BodyTransform {
     /// throws (the message is then tempfailed) when one has none.
     func recipientCertificates(_ settings: SMIMESettings, _ context: TransformContext) throws -> ([CMS.Recipient], CMS.Cipher) {
         let rcpts = context.outcome.recipients ?? context.message.recipients
+        // Never a CMS for nobody (or for the escrow certificate alone).
+        if rcpts.isEmpty { throw SMIMEError("\(name): the message has no envelope recipients to encrypt for; not sent") }
         let lookup = try RecipientLookup.shared(settings, context.outcome)
         var certs: [Certificate] = []
         var caps: [SMIMECapabilities?] = []
