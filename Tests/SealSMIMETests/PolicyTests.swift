@@ -36,10 +36,19 @@ import SealPolicy
         #expect(s.identityConfig(for: "sales@example.com")?.pattern.pattern == "sales@example.com")
         #expect(s.identityConfig(for: "bob@example.com")?.pattern.pattern == "*")
         let a = try #require(p.rules.first?.actions.first as? SMIMESignEncryptAction)
-        #expect(a.options.sign && a.options.encrypt && a.options.cipher == .aes256gcm && a.options.rsaPadding == .oaep)
+        #expect(a.options.sign && a.options.encrypt && a.options.cipher == .fixed(.aes256gcm) && a.options.rsaPadding == .oaep)
         #expect(a.options.withoutCertificate == .action("quarantine"))
         #expect(a.modifications.contains(.quarantine))
         #expect(a.bodyPhase == .encrypt)
+        // Encryption needs the envelope recipients from the MTA even when no other rule
+        // asks for them (else it would have no one to encrypt for); signing the sender.
+        #expect(a.needs.isSuperset(of: [.body, .rcpt, .mail]))
+        let p2 = try Policy.parse(yaml: Self.section + "rules:\n  - name: e\n    actions: [smime_encrypt]\n  - name: s\n    actions: [smime_sign]\n",
+                                  file: "p.yaml", registry: Self.registry)
+        let enc = try #require(p2.rules.first?.actions.first as? SMIMEEncryptAction)
+        #expect(enc.needs.contains(.rcpt) && enc.options.cipher == .auto)
+        let sig = try #require(p2.rules.last?.actions.first as? SMIMESignAction)
+        #expect(sig.needs.contains(.mail) && !sig.needs.contains(.rcpt))
     }
 
     @Test func refusesBadSections() {
@@ -66,7 +75,7 @@ import SealPolicy
         var e = errors(Self.section + "rules:\n  - name: r\n    actions: [{smime_encrypt: {without_certificate: encrypt}}]\n")
         #expect(e.contains { $0.message.contains("'encrypt' is neither reject, tempfail, version nor a registered action") }, "\(e)")
         e = errors(Self.section + "rules:\n  - name: r\n    actions: [{smime_encrypt: {cipher: des}}]\n")
-        #expect(e.contains { $0.message.contains("'des' is not one of aes-256-cbc") }, "\(e)")
+        #expect(e.contains { $0.message.contains("'des' is not one of auto, cbc, gcm, aes-256-cbc") }, "\(e)")
         // Options of encryption on the signing action.
         e = errors(Self.section + "rules:\n  - name: r\n    actions: [{smime_sign: {protect_subject: true}}]\n")
         #expect(e.contains { $0.message.contains("unknown key 'protect_subject'") }, "\(e)")

@@ -9,6 +9,11 @@
 # X-Sealmilter-Decrypted) — enveloped-data and authEnveloped-data (AES-GCM) — and an
 # encrypted keyword caught by a body rule after decryption; without the key the
 # message is not decrypted, the keyword not seen, and it stays flagged unscannable.
+# Then outbound, smime_encrypt's default cipher (auto) from the harvested
+# capabilities: a signer whose signature (Tests/e2e/sign-with-caps.c, built here
+# with cc -lcrypto) advertised AES-256-GCM gets authEnveloped-data, one harvested
+# from `openssl cms -sign` (CBC only) and a message to both get AES-256-CBC; each
+# opened by `openssl cms -decrypt` with the recipient's key.
 # The CA and certificates are made by Tests/smime/make-material.sh. Builds nothing;
 # run as root. Ports: PFH_SMTP_PORT/PFH_SINK_PORT/PFH_SUBMIT_PORT.
 # Prints "ok - name" / "not ok - name: reason", then "N passed, M failed".
@@ -26,7 +31,7 @@ PASS=0; FAIL=0
 ok() { PASS=$((PASS + 1)); echo "ok - $1"; }
 notok() { FAIL=$((FAIL + 1)); echo "not ok - $1: $2"; }
 note() { echo "# $*"; }
-for tool in openssl gpgsm swaks postfix; do
+for tool in openssl gpgsm swaks postfix cc; do
     command -v $tool >/dev/null || { notok "tools" "$tool is not installed (Debian package $tool)"; echo "$PASS passed, $FAIL failed"; exit 1; }
 done
 
@@ -69,6 +74,9 @@ rules:
   - name: keyword
     when: {body: {contains: [Kumquat]}}
     actions: [{add_header: {name: X-E2E-Keyword, value: found}}]
+  - name: encrypt-out
+    when: {subject: {contains: [E2E-AUTO]}}
+    actions: [{smime_encrypt: {without_certificate: reject}}]
 EOF
 chmod 644 "$POLICY"
 if r=$("$SEALCTL" check-config --user postfix "$POLICY" 2>&1); then ok "policy loads (sealctl check-config --user postfix)"
@@ -107,7 +115,7 @@ inner() {
 }
 # wrap FILE TOKEN SUBJECT [EXTRA-HEADER] < S/MIME entity — the outer message around an S/MIME entity.
 wrap() {
-    { printf 'From: Alice <alice@partner.example>\r\nTo: bob@example.org\r\nSubject: %s %s\r\nDate: %s\r\nMessage-ID: <%s@e2e.test>\r\n' "$3" "$2" "$(date -R)" "$2"
+    { printf 'From: %s\r\nTo: bob@example.org\r\nSubject: %s %s\r\nDate: %s\r\nMessage-ID: <%s@e2e.test>\r\n' "${WRAP_FROM:-Alice <alice@partner.example>}" "$3" "$2" "$(date -R)" "$2"
       [ -n "${4:-}" ] && printf '%s\r\n' "$4"
       sed 's/\r$//; s/$/\r/'; } > "$1"
 }
@@ -239,6 +247,55 @@ if send_case nokey "$W/msgs/8.eml" "$T"; then
     else notok "no matching key" "$(head_of "$f" | grep -i '^X-' | tr '\n' ' ')"; fi
     if grep -q "smime-decrypt=no-matching-key" "$W/log/daemon.log"; then ok "no matching key: the log line says why"
     else notok "no matching key: log" "$(tail -2 "$W/log/daemon.log" | tr '\n' ' ')"; fi
+fi
+
+# (9) Outbound: smime_encrypt's cipher (auto, the default) from the harvested capabilities.
+SWC=$W/sign-with-caps
+if ! cc -O -Wall -o "$SWC" "$HERE/sign-with-caps.c" -lcrypto >"$W/log/cc.log" 2>&1; then
+    notok "sign-with-caps helper" "cc failed (Debian packages gcc, libssl-dev): $(tail -3 "$W/log/cc.log" | tr '\n' ' ')"
+else
+    # gina signs with capabilities listing AES-256-GCM; verified, she is harvested with them.
+    T=$(tok gcaps); inner "$T" > "$W/msgs/9.inner"
+    if "$SWC" "$P/gina.pem" "$P/gina.key" "$W/msgs/9.inner" "$W/msgs/9.p7s" aes-256-gcm aes-256-cbc 2>>"$W/log/openssl.log"; then
+        multipart_signed "$W/msgs/9.inner" "$W/msgs/9.p7s" | WRAP_FROM="Gina <gina@partner.example>" wrap "$W/msgs/9.eml" "$T" "gcm-capable signer"
+        send gcaps --from gina@partner.example --to bob@example.org --data "@$W/msgs/9.eml"
+        if wait_sent gcaps && got gcaps "$T" && [[ "$(ar "$W/msgs/gcaps.got")" == *"smime=pass"* ]]; then ok "signer advertising AES-GCM: smime=pass"
+        else notok "signer advertising AES-GCM: verified" "$(ar "$W/msgs/gcaps.got" 2>/dev/null) $(data_reply gcaps)"; fi
+    else notok "sign-with-caps" "$(tail -3 "$W/log/openssl.log" | tr '\n' ' ')"; fi
+    gcaps=$(cat "$W/store/gina@partner.example/"*.caps 2>/dev/null)
+    acaps=$(cat "$W/store/alice@partner.example/"*.caps 2>/dev/null)
+    if grep -qx "id-aes256-GCM" <<<"$gcaps" && [ -n "$acaps" ] && ! grep -qi "gcm" <<<"$acaps"; then ok "harvested capabilities: gina's list id-aes256-GCM, alice's (openssl cms -sign) do not"
+    else notok "harvested capabilities" "gina: $(tr '\n' ' ' <<<"$gcaps"); alice: $(tr '\n' ' ' <<<"$acaps")"; fi
+
+    # out NAME WANT-TYPE WANT-CIPHER RCPT... — bob sends to RCPTs under the encrypt rule; the
+    # sink's copy must be WANT-TYPE (smime-type and CMS content type) with WANT-CIPHER, and
+    # every recipient's key must open it to the original text.
+    out() {
+        local name=$1 type=$2 cipher=$3 t f r; shift 3
+        t=$(tok "$name")
+        printf 'From: Bob <bob@example.org>\r\nTo: %s\r\nSubject: E2E-AUTO %s\r\nDate: %s\r\nMessage-ID: <%s@e2e.test>\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nThe cipher plan %s.\r\n' \
+            "$(IFS=,; echo "$*")" "$t" "$(date -R)" "$t" "$t" > "$W/msgs/$name.eml"
+        send "$name" --from bob@example.org --to "$(IFS=,; echo "$*")" --data "@$W/msgs/$name.eml"  # swaks: one --to, commas
+        if ! wait_sent "$name" || ! got "$name" "$t"; then notok "$name: delivered" "$(data_reply "$name") $(tail -2 "$W/log/daemon.log" | tr '\n' ' ')"; return; fi
+        f=$W/msgs/$name.got
+        if grep -q "cipher plan" "$f"; then notok "$name: encrypted" "plaintext delivered"; return; fi
+        openssl cms -cmsout -print -in "$f" > "$W/msgs/$name.print" 2>>"$W/log/openssl.log"
+        local want_ct=pkcs7-envelopedData; [ "$type" = authEnveloped-data ] && want_ct=id-smime-ct-authEnvelopedData
+        if head_of "$f" | grep -qi "^Content-Type: application/pkcs7-mime; smime-type=$type;" \
+           && grep -q "contentType: $want_ct" "$W/msgs/$name.print" && grep -q "algorithm: $cipher " "$W/msgs/$name.print"; then
+            ok "$name: $type, $cipher (to $*)"
+        else notok "$name: $type, $cipher" "$(head_of "$f" | grep -i '^content-type'); $(grep -E 'contentType:|algorithm: (aes|id-aes)' "$W/msgs/$name.print" | tr -s ' ' | tr '\n' ' ')"; fi
+        for r in "$@"; do
+            local k=${r%%@*}
+            if openssl cms -decrypt -in "$f" -recip "$P/$k.pem" -inkey "$P/$k.key" 2>>"$W/log/openssl.log" | grep -q "The cipher plan $t"; then ok "$name: openssl cms -decrypt opens it with $k's key"
+            else notok "$name: openssl cms -decrypt with $k's key" "$(tail -2 "$W/log/openssl.log" | tr '\n' ' ')"; fi
+        done
+    }
+    out auto-all authEnveloped-data aes-256-gcm gina@partner.example
+    out auto-none enveloped-data aes-256-cbc alice@partner.example
+    out auto-some enveloped-data aes-256-cbc gina@partner.example alice@partner.example
+    if grep -q "smime-cipher=aes-256-gcm(auto)" "$W/log/daemon.log" && grep -q "smime-cipher=aes-256-cbc(auto)" "$W/log/daemon.log"; then ok "log lines name the chosen cipher (smime-cipher=...(auto))"
+    else notok "log lines name the chosen cipher" "$(grep -o 'smime-cipher=[^ ]*' "$W/log/daemon.log" | tr '\n' ' ')"; fi
 fi
 
 # The daemon's log names the queue ID with each S/MIME result.

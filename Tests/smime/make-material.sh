@@ -3,6 +3,7 @@
 # inbound tests (unit, e2e, benchmark), made fresh with openssl each run:
 #   ca.pem/ca.key                test CA (the trust anchor)
 #   alice.{pem,key}              alice@partner.example, an outside signer (RSA)
+#   gina.{pem,key}               gina@partner.example, an outside signer whose client reads AES-GCM (RSA)
 #   bob.{pem,key}                bob@example.org, our recipient; the gateway holds its key (RSA)
 #   carol.{pem,key}              carol@example.org, our recipient with an EC key (P-256)
 #   dave.{pem,key}               dave@example.org, a recipient whose key the gateway does NOT hold
@@ -46,6 +47,7 @@ user() { # name email keytype section
   rm -f "$1.csr"
 }
 user alice alice@partner.example rsa user
+user gina gina@partner.example rsa user
 user bob bob@example.org rsa user
 user carol carol@example.org ec ecuser
 user dave dave@example.org rsa user

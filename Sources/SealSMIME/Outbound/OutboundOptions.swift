@@ -27,6 +27,51 @@ public enum MissingCertificateFallback: Sendable, Equatable {
     }
 }
 
+/// The content cipher of `smime_encrypt` (`cipher:`): chosen per message from the
+/// recipients' harvested S/MIME capabilities (`auto`), or forced by the rule.
+public enum CipherChoice: Sendable, Equatable {
+    /// AES-256-GCM (authenticated-enveloped-data) when every recipient's chosen
+    /// certificate has harvested capabilities listing id-aes256-GCM, else AES-256-CBC.
+    case auto
+    /// The rule's cipher for every message.
+    case fixed(CMS.Cipher)
+
+    /// Reads the option's value: `auto`, `cbc` (= aes-256-cbc), `gcm` (= aes-256-gcm) or a cipher name.
+    public init?(text: String) {
+        switch text.lowercased() {
+        case "auto": self = .auto
+        case "cbc": self = .fixed(.aes256cbc)
+        case "gcm": self = .fixed(.aes256gcm)
+        case let s:
+            guard let c = CMS.Cipher(rawValue: s) else { return nil }
+            self = .fixed(c)
+        }
+    }
+
+    /// What the option accepts (for error messages).
+    public static let names = ["auto", "cbc", "gcm"] + CMS.Cipher.allCases.map(\.rawValue)
+
+    public var text: String {
+        switch self {
+        case .auto: "auto"
+        case .fixed(let c): c.rawValue
+        }
+    }
+
+    /// The cipher for one CMS addressed to recipients whose chosen certificates
+    /// have these harvested capabilities (nil: none on file). One CMS serves all,
+    /// so `auto` takes GCM only when every one of them advertises it (and there
+    /// is at least one); the escrow certificate (the organisation's own) is not counted.
+    public func cipher(for recipients: [SMIMECapabilities?]) -> CMS.Cipher {
+        switch self {
+        case .fixed(let c): return c
+        case .auto:
+            let all = !recipients.isEmpty && recipients.allSatisfy { $0?.advertisesAES256GCM == true }
+            return all ? .aes256gcm : .aes256cbc
+        }
+    }
+}
+
 /// The options of the S/MIME actions, read from the action's mapping.
 public struct OutboundOptions: Sendable {
     public var sign = false
@@ -34,8 +79,9 @@ public struct OutboundOptions: Sendable {
     /// Opaque signed-data (application/pkcs7-mime) instead of multipart/signed.
     public var opaque = false
     public var digest: CMS.Digest = .sha256
-    /// The content cipher; AES-256-GCM (authenticated-enveloped-data) only when the rule sets it.
-    public var cipher: CMS.Cipher = .aes256cbc
+    /// The content cipher: `auto` (default) takes AES-256-GCM (authenticated-enveloped-data)
+    /// only when every recipient advertises it, else AES-256-CBC; or what the rule forces.
+    public var cipher: CipherChoice = .auto
     public var rsaPadding: CMS.RSAPadding = .pkcs1
     /// Add the organisation's escrow certificate (smime.escrow) as a recipient.
     public var escrow = true
@@ -80,7 +126,13 @@ public struct OutboundOptions: Sendable {
         }
         if let d = choice("digest", CMS.Digest.self) { o.digest = d }
         if let b = flag("opaque") { o.opaque = b }
-        if let ciph = choice("cipher", CMS.Cipher.self) { o.cipher = ciph }
+        if let n = f["cipher"] {
+            if let s = r.text(n, "\(c.what).cipher") {
+                if let v = CipherChoice(text: s) { o.cipher = v } else {
+                    r.fail(n, "\(c.what).cipher: '\(s)' is not one of " + CipherChoice.names.joined(separator: ", ")); ok = false
+                }
+            } else { ok = false }
+        }
         if let n = f["rsa_padding"] {
             switch r.text(n, "\(c.what).rsa_padding")?.lowercased() {
             case "pkcs1", "pkcs1v15": o.rsaPadding = .pkcs1
@@ -127,7 +179,6 @@ public struct OutboundOptions: Sendable {
             }
         }
         guard ok else { return nil }
-        if o.cipher.isAuthenticated && o.sign == false && o.encrypt == false { return nil }
         return o
     }
 
@@ -136,7 +187,7 @@ public struct OutboundOptions: Sendable {
         var parts: [String] = []
         if sign { parts.append(opaque ? "opaque \(digest.rawValue)" : "detached \(digest.rawValue)") }
         if encrypt {
-            parts.append(cipher.rawValue)
+            parts.append("cipher=" + cipher.text)
             if rsaPadding == .oaep { parts.append("oaep") }
             if protectSubject { parts.append("protect_subject") }
             parts.append("without_certificate=\(withoutCertificate.text)")

@@ -32,7 +32,15 @@ public protocol SMIMEOutboundAction: Action {
 }
 
 extension SMIMEOutboundAction {
-    public var needs: Needs { options.fallbackAction.map { $0.needs.union(.body) } ?? .body }
+    /// The body; for encryption the envelope recipients (whose certificates are
+    /// used), for signing the envelope sender (the identity when From has no address);
+    /// and what the fallback action needs.
+    public var needs: Needs {
+        var n: Needs = .body
+        if options.encrypt { n.formUnion(.rcpt) }
+        if options.sign { n.formUnion(.mail) }
+        return options.fallbackAction.map { $0.needs.union(n) } ?? n
+    }
     /// Its own, and those of its fallback action (a quarantine must be negotiated with the MTA).
     public var modifications: Modifications {
         Modifications([.changeBody, .changeHeaders, .addHeaders]).union(options.fallbackAction?.modifications ?? [])
@@ -67,6 +75,7 @@ extension SMIMEOutboundAction {
         }
         if options.encrypt {
             let rcpts = outcome.recipients ?? context.message.recipients
+            if rcpts.isEmpty { return fail(outcome, "the message has no envelope recipients to encrypt for") }
             let lookup: RecipientLookup
             do { lookup = try RecipientLookup.shared(settings, outcome) } catch { return fail(outcome, "\(error)") }
             let missing = rcpts.filter { lookup.select($0).chosen == nil }

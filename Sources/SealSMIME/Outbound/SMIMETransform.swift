@@ -58,7 +58,8 @@ final class SMIMETransform: BodyTransform {
         }
         if counts["mime-version", default: 0] == 0 { edits.append(HeaderEdit(operation: .add, name: "MIME-Version", value: "1.0", index: 0)) }
 
-        let recipients = options.encrypt ? try recipientCertificates(settings, context) : []
+        let (recipients, cipher) = options.encrypt ? try recipientCertificates(settings, context) : ([], .aes256cbc)
+        if options.encrypt { context.outcome.note("smime-cipher=\(cipher.rawValue)" + (options.cipher == .auto ? "(auto)" : "")) }
         let identity = options.sign ? try signingIdentity(settings, context.message) : nil
 
         let out = context.newSpool()
@@ -75,9 +76,9 @@ final class SMIMETransform: BodyTransform {
                 let signedHead = try sign(entity, identity, into: signedSink, eol: .crlf)
                 try signedSink.finish()
                 let head = Self.fieldBytes(signedHead) + [13, 10]
-                outer = try encrypt(EntitySource([.bytes(head), .body(signed.reader())]), recipients, into: sink)
+                outer = try encrypt(EntitySource([.bytes(head), .body(signed.reader())]), recipients, cipher, into: sink)
             } else {
-                outer = try encrypt(entity, recipients, into: sink)
+                outer = try encrypt(entity, recipients, cipher, into: sink)
             }
             try sink.finish()
         } catch let e as SMIMEError {
@@ -122,9 +123,9 @@ final class SMIMETransform: BodyTransform {
         return [("Content-Type", "multipart/signed; protocol=\"application/pkcs7-signature\"; micalg=\(options.digest.micalg); boundary=\"\(boundary)\"")]
     }
 
-    func encrypt(_ entity: EntitySource, _ recipients: [CMS.Recipient], into sink: SpoolSink) throws -> [(String, String)] {
-        try CMS.encrypt(from: entity, to: sink, recipients: recipients, cipher: options.cipher, crlf: true)
-        let type = options.cipher.isAuthenticated ? "authEnveloped-data" : "enveloped-data"
+    func encrypt(_ entity: EntitySource, _ recipients: [CMS.Recipient], _ cipher: CMS.Cipher, into sink: SpoolSink) throws -> [(String, String)] {
+        try CMS.encrypt(from: entity, to: sink, recipients: recipients, cipher: cipher, crlf: true)
+        let type = cipher.isAuthenticated ? "authEnveloped-data" : "enveloped-data"
         return [("Content-Type", "application/pkcs7-mime; smime-type=\(type); name=\"smime.p7m\""),
                 ("Content-Transfer-Encoding", "base64"),
                 ("Content-Disposition", "attachment; filename=\"smime.p7m\"")]
@@ -133,14 +134,20 @@ final class SMIMETransform: BodyTransform {
     // MARK: keys and certificates
 
     /// A usable certificate for every recipient of this version, plus the escrow
-    /// certificate; throws (the message is then tempfailed) when one has none.
-    func recipientCertificates(_ settings: SMIMESettings, _ context: TransformContext) throws -> [CMS.Recipient] {
+    /// certificate, and the content cipher for them (``CipherChoice``: with `auto`,
+    /// from the capabilities harvested beside the recipients' chosen certificates);
+    /// throws (the message is then tempfailed) when one has none.
+    func recipientCertificates(_ settings: SMIMESettings, _ context: TransformContext) throws -> ([CMS.Recipient], CMS.Cipher) {
         let rcpts = context.outcome.recipients ?? context.message.recipients
+        // Never a CMS for nobody (or for the escrow certificate alone).
+        if rcpts.isEmpty { throw SMIMEError("\(name): the message has no envelope recipients to encrypt for; not sent") }
         let lookup = try RecipientLookup.shared(settings, context.outcome)
         var certs: [Certificate] = []
+        var caps: [SMIMECapabilities?] = []
         var missing: [String] = []
         for r in rcpts {
-            if let c = try lookup.select(r).chosen { certs.append(c) } else { missing.append(r) }
+            let sel = lookup.select(r)
+            if let c = sel.chosen { certs.append(c); caps.append(sel.capabilities) } else { missing.append(r) }
         }
         if !missing.isEmpty {
             throw SMIMEError("\(name): no usable S/MIME certificate for " + missing.joined(separator: ", ")
@@ -150,7 +157,8 @@ final class SMIMETransform: BodyTransform {
             do { certs += try settings.escrowCertificates() } catch { throw SMIMEError("\(name): smime.escrow: \(error)") }
         }
         var seen = Set<String>()
-        return certs.filter { seen.insert($0.fingerprint).inserted }.map { CMS.Recipient($0, padding: options.rsaPadding) }
+        let recipients = certs.filter { seen.insert($0.fingerprint).inserted }.map { CMS.Recipient($0, padding: options.rsaPadding) }
+        return (recipients, options.cipher.cipher(for: caps))
     }
 
     func signingIdentity(_ settings: SMIMESettings, _ message: MessageFacts) throws -> Identity {

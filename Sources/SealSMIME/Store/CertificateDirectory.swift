@@ -87,6 +87,27 @@ public final class CertificateDirectory: RecipientCertificateSource, @unchecked 
         return certs
     }
 
+    /// The capabilities harvested beside `<address>/<fingerprint>.pem` (its
+    /// `.caps` file), nil when there is none or it cannot be read. Read once per
+    /// selection (the selection cache keeps the result).
+    public func capabilities(for address: String, fingerprint: String) -> SMIMECapabilities? {
+        guard let key = try? Self.key(for: address), !fingerprint.isEmpty,
+              fingerprint.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }) else { return nil }
+        let file = path + "/" + key + "/" + fingerprint + ".caps"
+        let fd = open(file, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 4096)
+        while bytes.count < 65536 {
+            let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; return nil }
+            if n == 0 { break }
+            bytes += buf[0..<n]
+        }
+        return SMIMECapabilities(text: String(decoding: bytes, as: UTF8.self))
+    }
+
     /// Every address in the store, sorted.
     public func addresses() throws(StoreError) -> [String] {
         var st = stat()
@@ -138,6 +159,7 @@ public final class CertificateDirectory: RecipientCertificateSource, @unchecked 
                 let f = dir + "/" + name
                 if unlink(f) != 0 { throw .io(path: f, reason: String(cString: strerror(errno))) }
                 removed.append(f)
+                unlink(String(f.dropLast(4)) + ".caps")  // its harvested capabilities, if any
             }
             if (try? Self.entries(dir))?.isEmpty == true { rmdir(dir) }
         }

@@ -45,6 +45,9 @@ public struct CertificateSelection: Sendable {
     public var sourceErrors: [String]
     /// When it was judged (seconds since 1970).
     public var time: Int64 = 0
+    /// The S/MIME capabilities harvested for the chosen certificate (read once,
+    /// when it was chosen), nil when none are on file.
+    public var capabilities: SMIMECapabilities? = nil
 
     /// One line for logs: which certificate, or why none.
     public var summary: String {
@@ -91,15 +94,20 @@ public struct CertificateSelector: Sendable {
         let a = address.lowercased()
         var sel = CertificateSelection(address: a, chosen: nil, candidates: [], sourceErrors: [], time: time)
         var seen = Set<String>()
-        for s in sources {
+        var origin: [String: Int] = [:]
+        for (i, s) in sources.enumerated() {
             let certs: [Certificate]
             do { certs = try s.certificates(for: a) } catch { sel.sourceErrors.append("\(s.sourceName): \(error)"); continue }
             for c in certs where seen.insert(c.fingerprint).inserted {
+                origin[c.fingerprint] = i
                 sel.candidates.append((c, s.sourceName, reason(c, for: a, at: time, use: use)))
             }
         }
         sel.chosen = sel.candidates.filter { $0.reason == nil }.map(\.certificate).max { x, y in
             x.notAfter != y.notAfter ? x.notAfter < y.notAfter : x.notBefore < y.notBefore
+        }
+        if let c = sel.chosen, let i = origin[c.fingerprint] {
+            sel.capabilities = sources[i].capabilities(for: a, fingerprint: c.fingerprint)
         }
         return sel
     }

@@ -10,6 +10,14 @@ public protocol RecipientCertificateSource: Sendable {
     /// or not; the caller chooses (``CertificateSelector``). Throws when the source
     /// cannot be read (not when it has nothing for the address).
     func certificates(for address: String) throws -> [Certificate]
+    /// The capabilities harvested for the certificate `fingerprint` filed under
+    /// `address`, nil when none are on file (the default: only the directory
+    /// store keeps them).
+    func capabilities(for address: String, fingerprint: String) -> SMIMECapabilities?
+}
+
+extension RecipientCertificateSource {
+    public func capabilities(for address: String, fingerprint: String) -> SMIMECapabilities? { nil }
 }
 
 /// A fixed list of certificates (tests, a policy's inline certificates).
