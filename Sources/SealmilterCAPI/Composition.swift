@@ -13,15 +13,7 @@ import SealEnvelope
 public enum Composition {
     public static let registry: Registry = {
         var registry = Registry.builtin
-        // SealConnect: TLS connectors and the conditions on TLS and connectors.
-        registry.register(feature: ConnectorSettings.self)
-        registry.register(condition: ConnectorCondition.self)
-        registry.register(condition: TLSVersionCondition.self)
-        registry.register(condition: CipherCondition.self)
-        registry.register(condition: TLSCertSubjectCondition.self)
-        registry.register(condition: TLSCertIssuerCondition.self)
-        registry.register(condition: ClientNetworkCondition.self)
-        registry.register(condition: RecipientForcedTLSCondition.self)
+        ConnectModule.register(&registry)   // TLS connectors and the TLS/connector conditions
         registry.register(condition: SensitiveCondition.self)
         registry.register(feature: SensitiveTypes.self)
         SMIMEModule.register(&registry)

@@ -2,17 +2,10 @@ import SealConnect
 import SealEngine
 import SealPolicy
 
-/// The registry of the composition root's SealConnect lines (Composition.swift).
+/// The registry with SealConnect as the composition root registers it.
 let connectRegistry: Registry = {
     var r = Registry.builtin
-    r.register(feature: ConnectorSettings.self)
-    r.register(condition: ConnectorCondition.self)
-    r.register(condition: TLSVersionCondition.self)
-    r.register(condition: CipherCondition.self)
-    r.register(condition: TLSCertSubjectCondition.self)
-    r.register(condition: TLSCertIssuerCondition.self)
-    r.register(condition: ClientNetworkCondition.self)
-    r.register(condition: RecipientForcedTLSCondition.self)
+    ConnectModule.register(&r)
     return r
 }()
 
