@@ -8,6 +8,13 @@ public struct CardIssuer: Sendable, Hashable {
     public let lengths: ClosedRange<Int>
     /// Lengths within `lengths` this issuer does not use (Visa: 13, 16, 19 only).
     let only: Set<Int>?
+    /// The number of digits of each range's bounds.
+    let widths: [Int]
+
+    init(name: String, ranges: [(UInt32, UInt32)], lengths: ClosedRange<Int>, only: Set<Int>?) {
+        self.name = name; self.ranges = ranges; self.lengths = lengths; self.only = only
+        self.widths = ranges.map { String($0.0).count }
+    }
 
     public static func == (a: Self, b: Self) -> Bool { a.name == b.name }
     public func hash(into h: inout Hasher) { h.combine(name) }
@@ -27,8 +34,9 @@ public struct CardIssuer: Sendable, Hashable {
         CardIssuer(name: "UnionPay", ranges: [(62, 62), (81, 81)], lengths: 16...19, only: nil),
     ]
 
-    /// The first digits of every issuer's ranges (2: Mastercard 2-series and Mir, 3, 4, 5, 6, 8).
-    static let firstDigits: Set<UInt8> = [2, 3, 4, 5, 6, 8]
+    /// Whether a digit (0...9) is the first digit of some issuer's range (2: Mastercard
+    /// 2-series and Mir, 3, 4, 5, 6, 8).
+    static let firstDigits: [Bool] = (0...9).map { [2, 3, 4, 5, 6, 8].contains($0) }
 
     /// Whether some issuer's range starts with these two digits (a quick test before Luhn).
     static let twoDigitPrefixes: [Bool] = {
@@ -61,6 +69,35 @@ public struct CardIssuer: Sendable, Hashable {
             if p >= lo && p <= hi { return true }
         }
         return false
+    }
+
+    /// Whether `prefix6`, the first six digits of a number as a decimal value, starts with
+    /// one of this issuer's prefixes.
+    func holdsPrefix(six prefix6: UInt32) -> Bool {
+        for (k, (lo, hi)) in ranges.enumerated() {
+            let p = prefix6 / Self.scale(widths[k])
+            if p >= lo && p <= hi { return true }
+        }
+        return false
+    }
+
+    /// 10^(6 - width): what divides a six-digit prefix down to a range's width.
+    @inline(__always) static func scale(_ width: Int) -> UInt32 {
+        var s: UInt32 = 1
+        for _ in 0..<(6 - width) { s *= 10 }
+        return s
+    }
+
+    /// The issuer of a number of `length` digits (12...19) that starts with `prefix6` (its
+    /// first six digits as a decimal value) and has passed Luhn: the first issuer whose
+    /// range holds the prefix, when the length is one it uses; nil otherwise.
+    static func issuer(prefix prefix6: UInt32, length: Int) -> CardIssuer? {
+        guard (12...19).contains(length), twoDigitPrefixes[Int(prefix6 / 10_000)] else { return nil }
+        for i in all where i.holdsPrefix(six: prefix6) {
+            guard i.lengths.contains(length), i.only.map({ $0.contains(length) }) ?? true else { return nil }
+            return i
+        }
+        return nil
     }
 
     /// The issuer of a card number of these digits, when the prefix and length fit one and

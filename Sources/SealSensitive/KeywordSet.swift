@@ -32,18 +32,32 @@ final class KeywordSet: Sendable {
 
     /// Whether a keyword lies within `distance` bytes of `range` in `t` (not overlapping it).
     func near(_ range: Range<Int>, in t: UnsafeBufferPointer<UInt8>, distance: Int, scratch: Scratch? = nil) -> Bool {
+        let hits = self.hits(in: t, around: range.lowerBound..<range.upperBound, distance: distance, scratch: scratch)
+        return Self.near(range, hits: hits, distance: distance)
+    }
+
+    /// Whether one of `hits` lies within `distance` bytes of `range` (not overlapping it).
+    static func near(_ range: Range<Int>, hits: [Range<Int>], distance: Int) -> Bool {
+        hits.contains { h in
+            !(h.lowerBound < range.upperBound && h.upperBound > range.lowerBound)
+                && h.upperBound >= range.lowerBound - distance && h.lowerBound <= range.upperBound + distance
+        }
+    }
+
+    /// The keywords in `t` within `distance` bytes of `span` (one scan of that window: a
+    /// cluster of matches close together shares it), as byte ranges.
+    func hits(in t: UnsafeBufferPointer<UInt8>, around span: Range<Int>, distance: Int, scratch: Scratch? = nil) -> [Range<Int>] {
         // One byte more on each side, so that a keyword's word boundary is judged on the
         // real neighbour; matches touching the window's cut edges are not trusted.
-        let lo = max(0, range.lowerBound - distance - 1), hi = min(t.count, range.upperBound + distance + 1)
-        guard lo < hi else { return false }
-        var found = false
+        let lo = max(0, span.lowerBound - distance - 1), hi = min(t.count, span.upperBound + distance + 1)
+        guard lo < hi else { return [] }
+        var hits: [Range<Int>] = []
         database.scanMatches(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(t)[lo..<hi]), scratch: scratch) { m in
             let to = lo + m.to, from = to - lengths[Int(m.id)]
             if (from <= lo && lo > 0) || (to >= hi && hi < t.count) { return true }
-            if from < range.upperBound && to > range.lowerBound { return true }
-            if to >= range.lowerBound - distance && from <= range.upperBound + distance { found = true; return false }
+            hits.append(from..<to)
             return true
         }
-        return found
+        return hits
     }
 }

@@ -101,8 +101,9 @@ public struct SensitiveCondition: TextScanCondition {
     }
 
     /// Every finding of the entries' types in the message's text, per entry (each value
-    /// once per place; counts and confidence are judged by ``holds(in:recipients:)``).
-    public func findings(in message: MessageFacts) -> [[SensitiveFinding]] {
+    /// once per place). With `levels` (per entry), only those at the entry's level or above,
+    /// keywords looked for only where they decide it; without, all of them, rated.
+    public func findings(in message: MessageFacts, levels: [Confidence]? = nil) -> [[SensitiveFinding]] {
         var out: [[SensitiveFinding]] = Array(repeating: [], count: entries.count)
         if let slot = textScanSlot {
             let parts = message.textScanParts(slot)
@@ -111,7 +112,7 @@ public struct SensitiveCondition: TextScanCondition {
             let s = scanner(message.settings)
             for part in parts where !part.matches.isEmpty {
                 withUTF8(part.text) { bytes in
-                    for (i, f) in s.findings(in: bytes, matches: part.matches).enumerated() { out[i] += f }
+                    for (i, f) in s.findings(in: bytes, matches: part.matches, scratch: message.scratch, levels: levels).enumerated() { out[i] += f }
                 }
             }
             return out
@@ -121,7 +122,7 @@ public struct SensitiveCondition: TextScanCondition {
         guard let db = try? s.compile() else { return out }
         for text in message.textParts() {
             withUTF8(text) { bytes in
-                for (i, f) in s.scan(bytes, database: db, scratch: message.scratch).enumerated() { out[i] += f }
+                for (i, f) in s.scan(bytes, database: db, scratch: message.scratch, levels: levels).enumerated() { out[i] += f }
             }
         }
         return out
@@ -141,7 +142,7 @@ public struct SensitiveCondition: TextScanCondition {
     }
 
     public func holds(in message: MessageFacts, recipients: [String]) -> Bool {
-        let all = findings(in: message)
+        let all = findings(in: message, levels: entries.map { level($0, message.settings) })
         return entries.indices.contains { qualifying(all[$0], entries[$0], message.settings).count >= entries[$0].minCount }
     }
 

@@ -83,11 +83,11 @@ public struct SensitiveDetector: Sendable {
     func candidateExpressions() -> [(String, PatternFlags)] {
         switch kind {
         case .creditCard:
-            return [("[0-9](?:[ \\-]?[0-9]){11,18}\\b", [])]
-        case .iban:
-            return [("[A-Z]{2}[0-9]{2}", [])]
+            return [(Self.cardExpression, [])]
         case .usSSN:
             return [("[0-9]{3}[ \\-][0-9]{2}[ \\-][0-9]{4}", [])]
+        case .iban:
+            return [(IBAN.trigger, [])]
         case .euVAT:
             return [(VAT.trigger, [])]
         case let .custom(pattern, caseless):
@@ -97,6 +97,15 @@ public struct SensitiveDetector: Sendable {
             return [(pattern, f)]
         }
     }
+
+    /// The card detector's candidate: twelve digits or more in groups of four or more
+    /// (every issuer's printed grouping: 4-4-4-4, 4-6-5, 4-6-4, or none), single spaces or
+    /// dashes between groups, ending where a word ends. The digit run around it is then read
+    /// whole (``SensitiveScanner/cards(_:run:_:)``). Letting a separator follow any digit
+    /// (`[0-9](?:[ -]?[0-9]){11,18}`) kept the expression awake through ordinary text and
+    /// reported every phone and order number: the shared scan ran at half the speed on
+    /// digit-rich text (measured with `sealbench --mode detectors`).
+    static let cardExpression = "(?:[0-9]{4,}[ \\-]?){2}[0-9]{4,}\\b"
 
     /// A keyword as an expression: a caseless literal, a whole word where it begins or
     /// ends with a letter or digit.
