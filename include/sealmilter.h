@@ -251,11 +251,23 @@ sealmilter_decision sealmilter_session_raw(sealmilter_session *s, const unsigned
  */
 int sealmilter_session_reply(const sealmilter_session *s, const char **code, const char **xcode, const char **text);
 
-/* Header edits, to apply in order, after end_of_message. */
+/*
+ * Header edits, to apply in order, after end_of_message. CHANGE and DELETE count
+ * the fields the caller passed (sealmilter_session_header). INSERT's index is the
+ * 0-based position as smfi_insheader takes it: the MTA's header section begins
+ * with its own Received field, which it does not pass to filters (Postfix,
+ * Sendmail); 0 puts the field above that Received, 1 below it and above every
+ * field the message arrived with (the engine's "top", where it inserts its
+ * Authentication-Results); an index past the last field appends. The engine
+ * emits INSERTs after its other edits of a message, never with a negative index.
+ * A caller that applies edits itself (no MTA) treats its header section as if
+ * that Received field were there.
+ */
 typedef enum sealmilter_header_op {
-    SEALMILTER_HEADER_ADD    = 0, /* append field `name: value` */
-    SEALMILTER_HEADER_CHANGE = 1, /* replace the index-th (1-based) field called `name` */
-    SEALMILTER_HEADER_DELETE = 2  /* delete the index-th (1-based) field called `name` */
+    SEALMILTER_HEADER_ADD    = 0, /* append field `name: value` (smfi_addheader) */
+    SEALMILTER_HEADER_CHANGE = 1, /* replace the index-th (1-based) field called `name` (smfi_chgheader) */
+    SEALMILTER_HEADER_DELETE = 2, /* delete the index-th (1-based) field called `name` (smfi_chgheader, NULL) */
+    SEALMILTER_HEADER_INSERT = 3  /* insert `name: value` at position index, 0-based (smfi_insheader) */
 } sealmilter_header_op;
 
 size_t sealmilter_session_header_edit_count(const sealmilter_session *s);

@@ -189,17 +189,53 @@ public enum Decision: Int32, Sendable {
     case `continue` = 0, accept = 1, reject = 2, tempfail = 3, discard = 4
 }
 
-/// A header edit to apply at end of message.
+/// A header edit to apply at end of message, in the milter's terms.
+///
+/// The MTA's header section begins with its own `Received` field, which it does
+/// not pass to filters (Postfix's cleanup and Sendmail alike): `change` and
+/// `delete` count the fields the filter saw, `insert` counts from the very top,
+/// that field included (``apply(_:to:mtaReceived:)`` models this).
 public struct HeaderEdit: Sendable, Equatable {
-    public enum Operation: Int32, Sendable { case add = 0, change = 1, delete = 2 }
+    public enum Operation: Int32, Sendable {
+        /// Append `name: value` at the end of the header section (`smfi_addheader`).
+        case add = 0
+        /// Replace the `index`-th (1-based) field called `name` (`smfi_chgheader`).
+        case change = 1
+        /// Delete the `index`-th (1-based) field called `name` (`smfi_chgheader`, no value).
+        case delete = 2
+        /// Insert `name: value` before the field at `index` (0-based, as
+        /// `smfi_insheader` takes it: 0 is above the MTA's own `Received`,
+        /// ``topIndex`` above every field the message arrived with); past the
+        /// last field it appends.
+        case insert = 3
+    }
     public var operation: Operation
     public var name: String
     /// nil for delete.
     public var value: String?
-    /// 1-based occurrence among fields of that name (change, delete); 0 for add.
+    /// add: 0. change, delete: 1-based occurrence among fields of that name,
+    /// case-insensitively. insert: 0-based position (see ``Operation/insert``).
     public var index: Int
     public init(operation: Operation, name: String, value: String?, index: Int) {
         self.operation = operation; self.name = name; self.value = value; self.index = index
+    }
+
+    /// The `insert` position for a field that goes at the top of the header
+    /// section: just below the MTA's own `Received` field (this hop's trace), above
+    /// every field the message arrived with — where opendkim and opendmarc put
+    /// their `Authentication-Results` (`smfi_insheader(ctx, 1, ...)`). Index 0
+    /// would go above that `Received`, which later filters do not see and which
+    /// then shifts their header indices (libmilter's `smfi_insheader` notes).
+    public static let topIndex = 1
+
+    /// The edit as one line for reports (`sealctl scan`, `sealctl test`).
+    public var summary: String {
+        switch operation {
+        case .add: "add \(name): \(value ?? "")"
+        case .change: "change \(name)[\(index)]: \(value ?? "")"
+        case .delete: "delete \(name)[\(index)]"
+        case .insert: index <= Self.topIndex ? "insert at top \(name): \(value ?? "")" : "insert at \(index) \(name): \(value ?? "")"
+        }
     }
 }
 
@@ -214,21 +250,45 @@ public struct RecipientEdit: Sendable, Equatable {
 }
 
 extension HeaderEdit {
-    /// Applies header edits the way the MTA does: add appends; change and delete
-    /// address the index-th field of that name, case-insensitively, 1-based; in order.
-    public static func apply(_ edits: [HeaderEdit], to original: [(name: String, value: String)]) -> [(name: String, value: String)] {
-        var fields = original
+    /// Applies header edits the way the MTA does, in order: add appends; change and
+    /// delete address the index-th field of that name among the fields the filter
+    /// saw (case-insensitively, 1-based; none: nothing happens); insert puts the
+    /// field before the index-th field of the MTA's list, which begins with the
+    /// MTA's own `Received` field (0 = above it, ``topIndex`` = the first place
+    /// below it), appending past the end — Postfix's cleanup (`cleanup_ins_header`,
+    /// `cleanup_milter.c`) and Sendmail 8.13+ behave so.
+    ///
+    /// `mtaReceived` is that field when the caller has one (a version the engine
+    /// submits itself records the hop the original came by); it is then part of
+    /// the result, where the edits left it. Without it the result has the fields
+    /// the filter saw, with the edits applied, as the MTA delivers them below its
+    /// own `Received`.
+    ///
+    /// One difference to Postfix is not modelled: after an insert at index 0,
+    /// Postfix counts its own `Received` for change and delete (it skips the first
+    /// field of the section, whichever it is). The engine inserts only at
+    /// ``topIndex`` and after its changes and deletes.
+    public static func apply(_ edits: [HeaderEdit], to original: [(name: String, value: String)],
+                             mtaReceived: (name: String, value: String)? = nil) -> [(name: String, value: String)] {
+        typealias Field = (name: String, value: String, hidden: Bool)
+        var fields: [Field] = [(mtaReceived?.name ?? "Received", mtaReceived?.value ?? "", true)]
+        fields.reserveCapacity(original.count + edits.count + 1)
+        for f in original { fields.append((f.name, f.value, false)) }
         for e in edits {
             switch e.operation {
             case .add:
-                fields.append((e.name, e.value ?? ""))
+                fields.append((e.name, e.value ?? "", false))
+            case .insert:
+                fields.insert((e.name, e.value ?? "", false), at: min(max(e.index, 0), fields.count))
             case .change, .delete:
                 let lower = e.name.lowercased()
                 var n = 0
-                guard let i = fields.indices.first(where: { fields[$0].name.lowercased() == lower && { n += 1; return n == e.index }() }) else { continue }
+                guard let i = fields.indices.first(where: {
+                    !fields[$0].hidden && fields[$0].name.lowercased() == lower && { n += 1; return n == e.index }()
+                }) else { continue }
                 if e.operation == .delete { fields.remove(at: i) } else { fields[i].value = e.value ?? "" }
             }
         }
-        return fields
+        return fields.compactMap { $0.hidden && mtaReceived == nil ? nil : ($0.name, $0.value) }
     }
 }

@@ -83,13 +83,7 @@ extension Session {
                         encoded_size: p.encodedSize, decoded_size: p.decodedSize, decoded_complete: p.isLeaf && p.decodedAll,
                         unscannable: (m.partKinds[i] ?? []).kinds.map(\.rawValue))
         }
-        let edits = headerEdits.map { e -> String in
-            switch e.operation {
-            case .add: "add \(e.name): \(e.value ?? "")"
-            case .change: "change \(e.name)[\(e.index)]: \(e.value ?? "")"
-            case .delete: "delete \(e.name)[\(e.index)]"
-            }
-        }
+        let edits = headerEdits.map(\.summary)
         let r = (o.decision == .reject || o.decision == .tempfail) ? o.reply.map { "\($0.code) \($0.extendedCode) \($0.text)" } : nil
         var limits = m.parser.exceeded.map(\.rawValue).sorted()
         if o.budgetExceeded { limits.append("max-rule-cpu") }

@@ -129,6 +129,19 @@ extension Session {
         return edits
     }
 
+    /// The openers' fields for the top of the header section, as `insert` edits at
+    /// ``HeaderEdit/topIndex`` and below, in the openers' order (the first on top).
+    /// They come after every other header edit of the message.
+    func openedInserts(_ m: Message) -> [HeaderEdit] {
+        var edits: [HeaderEdit] = []
+        for r in m.open.results {
+            for (name, value) in r.insertedHeaders {
+                edits.append(HeaderEdit(operation: .insert, name: name, value: value, index: HeaderEdit.topIndex + edits.count))
+            }
+        }
+        return edits
+    }
+
     /// The opened entity's body when it is delivered (nil: the original stays).
     func openedBody(_ m: Message) -> (any BodySource)? {
         guard m.open.deliver, let b = m.open.body else { return nil }

@@ -364,6 +364,8 @@ public final class Session {
         for (name, value) in outcome.addedHeaders {
             edits.append(HeaderEdit(operation: .add, name: name, value: value, index: 0))
         }
+        // Inserts last: the changes and deletes above count fields as received.
+        edits += openedInserts(m)
         return (edits, body)
     }
 

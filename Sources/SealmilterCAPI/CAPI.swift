@@ -406,7 +406,8 @@ public func sealmilterSessionHeaderEdit(
     } else {
         value?.pointee = nil
     }
-    index?.pointee = Int32(clamping: edit.index)
+    // An insert position is never negative (Postfix refuses one as a configuration error).
+    index?.pointee = Int32(clamping: edit.operation == .insert ? max(0, edit.index) : edit.index)
     return OK
 }
 

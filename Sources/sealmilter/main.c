@@ -528,6 +528,12 @@ static int apply_result(SMFICTX *ctx, struct conn *c, const char **what)
             rc = smfi_chgheader(ctx, (char *)name, index, NULL);
             *what = "smfi_chgheader (delete) failed";
             break;
+        case SEALMILTER_HEADER_INSERT:
+            /* SMFIR_INSHEADER: covered by SMFIF_ADDHDRS, which the engine's
+             * modifications ask for whenever it may insert (openers). */
+            rc = smfi_insheader(ctx, index, (char *)name, (char *)(value ? value : ""));
+            *what = "smfi_insheader failed";
+            break;
         default:
             rc = MI_FAILURE;
             *what = "unknown header edit";

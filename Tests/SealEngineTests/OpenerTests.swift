@@ -6,7 +6,8 @@ import Testing
 /// A test-only opener: a top-level `application/pkcs7-mime; smime-type=enveloped-data`
 /// body that is plain base64 of a MIME entity "opens" to that entity (no crypto:
 /// the engine's side of the hook alone). `X-Test-Deliver: yes` delivers it; the
-/// opener removes `X-Test-Claim` fields and adds `X-Test-Opened`.
+/// opener removes `X-Test-Claim` fields, adds `X-Test-Opened` and inserts two
+/// `X-Test-Trace` fields at the top.
 enum Base64Opener: MessageOpener {
     static let name = "test-b64"
     static func isActive(_ settings: PolicySettings) -> Bool { true }
@@ -25,6 +26,7 @@ enum Base64Opener: MessageOpener {
         let text = String(decoding: raw, as: UTF8.self).filter { !$0.isWhitespace }
         guard let data = Data(base64Encoded: text) else { r.logWords.append("test-b64=garbage"); return r }
         r.addedHeaders.append(("X-Test-Opened", "yes"))
+        r.insertedHeaders += [("X-Test-Trace", "first"), ("X-Test-Trace", "second")]
         r.logWords.append("test-b64=opened")
         let deliver = input.message.headerValues("X-Test-Deliver").first == "yes"
         r.opened = OpenedEntity(entity: Chunks(Array(data), size: 5), deliver: deliver, marker: "test")
@@ -100,6 +102,28 @@ final class Chunks: BodySource {
             #expect(body == innerBody, "chunk \(chunk)")
             #expect(s.logLine.contains("test-b64=opened") && s.logLine.contains("opened=delivered"))
         }
+    }
+
+    @Test func insertedFieldsGoOnTopAfterEveryOtherEdit() throws {
+        let message = Self.wrapped(deliver: true, claims: 2)
+        let (s, _, _) = try run(Self.policy, message, registry: Self.registry)
+        let inserts = s.headerEdits.filter { $0.operation == .insert }
+        #expect(inserts == [HeaderEdit(operation: .insert, name: "X-Test-Trace", value: "first", index: HeaderEdit.topIndex),
+                            HeaderEdit(operation: .insert, name: "X-Test-Trace", value: "second", index: HeaderEdit.topIndex + 1)])
+        // After every add, change and delete, so their indices stay those of the fields as received.
+        let firstInsert = try #require(s.headerEdits.firstIndex { $0.operation == .insert })
+        #expect(!s.headerEdits[firstInsert...].contains { $0.operation != .insert }, "\(s.headerEdits.map(\.summary))")
+        // Applied as the MTA does: on top of every field that arrived, in the opener's order.
+        let head = message.components(separatedBy: crlf + crlf)[0].components(separatedBy: crlf)
+        let original = head.map { l -> (name: String, value: String) in
+            let c = l.firstIndex(of: ":")!
+            return (String(l[..<c]), String(l[l.index(after: c)...].drop { $0 == " " }))
+        }
+        let fields = HeaderEdit.apply(s.headerEdits, to: original)
+        #expect(fields.prefix(3).map { "\($0.name): \($0.value)" } == ["X-Test-Trace: first", "X-Test-Trace: second", "From: a@partner.example"])
+        #expect(!fields.contains { $0.name == "X-Test-Claim" } && fields.contains { $0.name == "X-Test-Opened" })
+        // sealctl scan's report shows them as inserted at the top.
+        #expect(s.report?.verdict.header_edits.suffix(2) == ["insert at top X-Test-Trace: first", "insert at 2 X-Test-Trace: second"])
     }
 
     @Test func scannedButNotDelivered() throws {

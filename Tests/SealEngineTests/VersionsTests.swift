@@ -222,6 +222,27 @@ import Testing
         #expect(s.versions[1].bodyReplaced && s.versions[1].rules == ["outside", "strip-for-outside"])
     }
 
+    /// An opener's fields for the top: the version the engine submits records the hop
+    /// in a Received field of its own and puts them right below it, where the MTA puts
+    /// them in the transaction's version (below its own Received).
+    @Test func insertedFieldsSitBelowTheRecordedHop() throws {
+        let server = try FakeSMTPServer()
+        defer { server.stop() }
+        let engine = Engine(policy: try Policy.parse(yaml: Self.policy(port: server.port), file: "t.yaml", registry: OpenerTests.registry))
+        let (s, d, _) = run(engine, OpenerTests.wrapped(deliver: false))
+        #expect(d == .accept, "\(s.lastError)")
+        #expect(s.headerEdits.suffix(2).map(\.operation) == [.insert, .insert] && s.headerEdits.last?.index == HeaderEdit.topIndex + 1)
+        let t = try #require(server.transactions.first)
+        let text = String(decoding: t.data, as: UTF8.self)
+        let hop = try #require(text.range(of: " (Sealmilter, version for other recipients);"))
+        let first = try #require(text.range(of: "\r\nX-Test-Trace: first\r\nX-Test-Trace: second\r\nFrom: a@partner.example\r\n"))
+        #expect(hop.upperBound < first.lowerBound)
+        #expect(text.hasPrefix("X-Sealmilter-Submitted: "))
+        // Nothing between the recorded Received and the inserted fields.
+        #expect(!text[hop.upperBound..<first.lowerBound].contains("\r\n") || text[hop.upperBound..<first.lowerBound].split(separator: "\r\n").allSatisfy { $0.first == "\t" })
+        #expect(s.versions.count == 2 && s.versions[1].headerChanges.contains("insert at top X-Test-Trace: first"))
+    }
+
     func unstuffed(_ data: String) -> String {
         data.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
             .map { $0.hasPrefix("..") ? String($0.dropFirst()) : String($0) }.joined(separator: "\n")

@@ -65,7 +65,7 @@ import Testing
     }
 
     func results(_ s: Session) -> [String] {
-        s.headerEdits.filter { $0.operation == .add && $0.name == "Authentication-Results" }.map { $0.value ?? "" }
+        s.headerEdits.filter { $0.operation == .insert && $0.name == "Authentication-Results" }.map { $0.value ?? "" }
     }
 
     func body(_ s: Session) throws -> String {
@@ -85,6 +85,10 @@ import Testing
         #expect(ar[0].contains("body.smime-serial=") && ar[0].contains("body.smime-issuer=\"CN=Sealmilter Test CA\""))
         // The forged one (our authserv-id, first of two) is removed; the other stays.
         #expect(s.headerEdits.filter { $0.name == "Authentication-Results" && $0.operation == .delete }.map(\.index) == [1])
+        // Ours goes at the top (RFC 8601), inserted after the delete so the indices hold.
+        #expect(s.headerEdits.last?.operation == .insert && s.headerEdits.last?.index == HeaderEdit.topIndex
+                && s.headerEdits.last?.name == "Authentication-Results", "\(s.headerEdits.map(\.summary))")
+        #expect(!s.headerEdits.contains { $0.operation == .add && $0.name == "Authentication-Results" })
         #expect(s.headerEdits.contains { $0.name == "X-Keyword" })
         // Harvested: the signer's certificate, with its capabilities.
         let files = try FileManager.default.subpathsOfDirectory(atPath: Self.harvest)

@@ -549,6 +549,83 @@ static void test_keys(void)
     rmdir(dir);
 }
 
+/* INSERT: inbound S/MIME puts its Authentication-Results at the top (index 1, below
+ * the MTA's own Received), after deleting a forged one. A signed message over
+ * inbound.max_size gets smime=temperror without any cryptography. */
+static void test_insert(void)
+{
+    char dir[] = "/tmp/sealmilter-capi-insert.XXXXXX";
+    if (mkdtemp(dir) == NULL) {
+        check(0, "insert: mkdtemp");
+        return;
+    }
+    char pol[256];
+    snprintf(pol, sizeof pol, "%s/policy.yaml", dir);
+    FILE *p = fopen(pol, "w");
+    if (p == NULL) {
+        check(0, "insert: cannot write %s", pol);
+        rmdir(dir);
+        return;
+    }
+    fputs("smime:\n  inbound: {authserv_id: capi.test, harvest: false, max_size: 1024}\n", p);
+    fclose(p);
+    sealmilter_engine *e = NULL;
+    char *err = NULL;
+    int rc = sealmilter_engine_open(pol, &e, &err);
+    check(rc == SEALMILTER_OK, "insert: S/MIME inbound policy opens (%d %s)", rc, err ? err : "");
+    sealmilter_free(err);
+    unlink(pol);
+    rmdir(dir);
+    if (e == NULL)
+        return;
+    check((sealmilter_engine_modifications(e) & SEALMILTER_MOD_ADDHDRS) != 0,
+          "insert: modifications include ADDHDRS (smfi_insheader needs SMFIF_ADDHDRS)");
+    sealmilter_session *s = NULL;
+    if (sealmilter_session_open(e, &s) != SEALMILTER_OK || s == NULL) {
+        check(0, "insert: session_open");
+        sealmilter_engine_release(e);
+        return;
+    }
+    (void)sealmilter_session_mail_from(s, "<alice@partner.example>");
+    (void)sealmilter_session_rcpt(s, "<bob@example.org>");
+    static const char *const hv[][2] = {
+        { "From", "Alice <alice@partner.example>" },
+        { "Subject", "signed" },
+        { "Authentication-Results", "capi.test; smime=pass (forged)" },
+        { "Authentication-Results", "other.test; spf=pass" },
+        { "Content-Type", "multipart/signed; protocol=\"application/pkcs7-signature\"; boundary=\"b\"" },
+    };
+    sealmilter_decision d = SEALMILTER_CONTINUE;
+    for (size_t i = 0; i < sizeof hv / sizeof hv[0] && d == SEALMILTER_CONTINUE; i++)
+        d = sealmilter_session_header(s, hv[i][0], hv[i][1]);
+    if (d == SEALMILTER_CONTINUE)
+        d = sealmilter_session_end_of_headers(s);
+    char body[2400];
+    size_t n = (size_t)snprintf(body, sizeof body, "--b\r\nContent-Type: text/plain\r\n\r\n");
+    while (n < 2200)
+        n += (size_t)snprintf(body + n, sizeof body - n, "filler line over max_size\r\n");
+    n += (size_t)snprintf(body + n, sizeof body - n, "--b--\r\n");
+    if (d == SEALMILTER_CONTINUE && sealmilter_session_needs_body(s))
+        (void)sealmilter_session_body(s, (const unsigned char *)body, n);
+    d = sealmilter_session_end_of_message(s);
+    check(d == SEALMILTER_ACCEPT || d == SEALMILTER_CONTINUE, "insert: end_of_message -> %s", dname(d));
+
+    int del_idx = -1, ins_idx = -1;
+    const char *ins_val = NULL;
+    int del_at = find_header_edit(s, SEALMILTER_HEADER_DELETE, "Authentication-Results", &del_idx, NULL);
+    int ins_at = find_header_edit(s, SEALMILTER_HEADER_INSERT, "Authentication-Results", &ins_idx, &ins_val);
+    size_t count = sealmilter_session_header_edit_count(s);
+    check(ins_at >= 0 && ins_idx == 1 && contains(ins_val, "capi.test; smime=temperror"),
+          "insert: SEALMILTER_HEADER_INSERT Authentication-Results at index 1 (at %d, index %d, \"%s\")", ins_at, ins_idx,
+          ins_val ? ins_val : "(null)");
+    check(del_at >= 0 && del_idx == 1 && del_at < ins_at && (size_t)ins_at == count - 1,
+          "insert: the forged one deleted (index %d) before, the insert is the last edit (%d of %zu)", del_idx, ins_at, count);
+    check(find_header_edit(s, SEALMILTER_HEADER_ADD, "Authentication-Results", NULL, NULL) == -1,
+          "insert: no Authentication-Results appended");
+    sealmilter_session_close(s);
+    sealmilter_engine_release(e);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4) {
@@ -570,6 +647,7 @@ int main(int argc, char **argv)
         test_actions(argv[3]);
         test_threads(e);
         test_keys();
+        test_insert();
         sealmilter_engine_release(e);
     }
     printf("%d passed, %d failed\n", passed, failed);

@@ -3,7 +3,8 @@
 # and encrypted by `openssl cms` AND by GnuPG's gpgsm (private GNUPGHOME, the test CA
 # imported and trusted) go through the private Postfix (postfix-harness.sh) with
 # sealmilterd; what the sink receives is checked: Authentication-Results (smime=pass,
-# RFC 7281), a forged result for our authserv-id removed, a tampered signature
+# RFC 7281) at the top of the header section (RFC 8601: right below Postfix's own
+# Received, above every field that arrived), a forged result for our authserv-id removed, a tampered signature
 # failing, the signer harvested (then in `sealctl cert list`), and with the key on
 # file decrypted (the delivered plaintext equals the original, marked
 # X-Sealmilter-Decrypted) — enveloped-data and authEnveloped-data (AES-GCM) — and an
@@ -135,6 +136,24 @@ enveloped() {
 }
 # ar FILE — the Authentication-Results fields of ours in a received message.
 ar() { head_of "$1" | grep -i "^Authentication-Results: *$AUTHSERV;" ; }
+# ar_on_top NAME WHAT — our Authentication-Results in the delivered NAME.got is at the top
+# (RFC 8601): the engine inserts it with smfi_insheader index 1, and Postfix counts its
+# own Received field (which it does not pass to milters) for inserts, so ours must be
+# the second field, right below Postfix's Received of this hop (its queue ID), and
+# above every field that arrived: From, Subject, Date and another's Authentication-Results.
+ar_on_top() {
+    local h q first n_ar n_other n_from n_subj n_date
+    h=$(head_of "$W/msgs/$1.got"); q=$(queued_id "$1")
+    first=$(sed -n 1p <<<"$h")
+    n_ar=$(grep -n -i -m1 "^Authentication-Results: *$AUTHSERV;" <<<"$h" | cut -d: -f1)
+    n_other=$(grep -n -i -m1 "^Authentication-Results: other.e2e.test" <<<"$h" | cut -d: -f1)
+    n_from=$(grep -n -i -m1 "^From:" <<<"$h" | cut -d: -f1); n_subj=$(grep -n -i -m1 "^Subject:" <<<"$h" | cut -d: -f1)
+    n_date=$(grep -n -i -m1 "^Date:" <<<"$h" | cut -d: -f1)
+    if [[ "$first" == "Received: "*" (Postfix) with "*" id $q"* ]] && [ -n "$q" ] && [ "${n_ar:-0}" = 2 ] \
+       && [ "$n_ar" -lt "$n_from" ] && [ "$n_ar" -lt "$n_subj" ] && [ "$n_ar" -lt "$n_date" ] && [ "$n_ar" -lt "${n_other:-999}" ]; then
+        ok "$2: our Authentication-Results is at the top (line 2, below Postfix's own Received id $q; From line $n_from, Subject $n_subj, Date $n_date${n_other:+, the other result $n_other})"
+    else notok "$2: Authentication-Results at the top" "line ${n_ar:-none} (From $n_from, Subject $n_subj, Date $n_date, other ${n_other:-none}); first fields: $(head -3 <<<"$h" | cut -c1-90 | tr '\n' '|')"; fi
+}
 send_case() {  # send_case NAME FILE TOKEN — send, wait, fetch; returns 1 when nothing arrived
     send "$1" --from alice@partner.example --to bob@example.org --data "@$2"
     if ! wait_sent "$1" || ! got "$1" "$3"; then notok "$1: delivered" "$(data_reply "$1") $(tail -2 "$W/log/daemon.log" | tr '\n' ' ')"; return 1; fi
@@ -151,6 +170,7 @@ if send_case osign "$W/msgs/1.eml" "$T"; then
     else notok "openssl signed: Authentication-Results" "$a"; fi
     if ! grep -q "forged by the sender" "$f" && grep -q "^Authentication-Results: other.e2e.test" "$f"; then ok "forged Authentication-Results for $AUTHSERV removed, another's kept"
     else notok "forged Authentication-Results removed" "$(head_of "$f" | grep -i authentication-results)"; fi
+    ar_on_top osign "openssl signed"
     if grep -q "^X-E2E-Keyword: found" "$f"; then ok "openssl signed: the body rule sees the signed text"; else notok "openssl signed: body rule" "no X-E2E-Keyword"; fi
     # The signature still verifies at the recipient (the body was not changed).
     if openssl cms -verify -CAfile "$P/ca.pem" -in "$f" -out /dev/null 2>"$W/log/verify1.log"; then ok "openssl signed: delivered message still verifies"
@@ -204,6 +224,7 @@ if send_case oenc "$W/msgs/4.eml" "$T"; then
     check_decrypted oenc "$T" "$W/msgs/4.signed" "openssl signed+encrypted (enveloped-data)"
     a=$(ar "$W/msgs/oenc.got")
     if [[ "$a" == *"smime=pass"* ]]; then ok "openssl signed+encrypted: the inner signature verified (smime=pass)"; else notok "openssl signed+encrypted: inner signature" "$a"; fi
+    ar_on_top oenc "openssl signed+encrypted (Content-* fields replaced)"
 fi
 
 # (5) openssl cms: AES-256-GCM authenticated-enveloped-data.

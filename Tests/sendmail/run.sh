@@ -305,6 +305,41 @@ if want i; then
     fi
 fi
 
+# (r) Authentication-Results inserted at the top (SMFIR_INSHEADER): with inbound S/MIME
+# on, a signed message over max_size gets "smime=temperror"; the engine inserts it
+# at smfi_insheader index 1, which Sendmail counts from its own Received field (not
+# passed to milters): ours must be the second field, right below Sendmail's Received
+# of this hop, above every field that arrived; the forged one for our authserv-id gone.
+if want r; then
+    stop_daemon
+    POLICY_MAIN=$POLICY; POLICY=$W/policy-ar.yaml
+    { cat "$POLICY_MAIN"; printf 'smime:\n  inbound: {authserv_id: mx.sendmail.e2e, harvest: false, max_size: 1024}\n'; } > "$POLICY"
+    chmod 644 "$POLICY"
+    start_daemon || note "daemon with $POLICY did not start"
+    T_R=$(tok arinsert)  # LF line ends, as the other cases' files: swaks sends CRLF
+    { printf 'From: Alice <alice@ext.test>\nTo: bob@int.test\nSubject: e2e signed %s\nDate: %s\n' "$T_R" "$(date -R)"
+      printf 'Authentication-Results: mx.sendmail.e2e; smime=pass (forged by the sender)\nAuthentication-Results: other.e2e.test; spf=pass\n'
+      printf 'MIME-Version: 1.0\nContent-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg=sha-256; boundary="r-b"\n\n'
+      printf -- '--r-b\nContent-Type: text/plain\n\n'
+      for n in $(seq 1 60); do printf 'signed text line %s, over inbound.max_size\n' "$n"; done
+      printf -- '--r-b\nContent-Type: application/pkcs7-signature\nContent-Transfer-Encoding: base64\n\nMIIB\n--r-b--\n'; } > "$W/msgs/r.eml"
+    send r --from alice@ext.test --to bob@int.test --data "@$W/msgs/r.eml"
+    rq=$(queued_id r)
+    if ! delivered r "$T_R"; then notok "r Authentication-Results at the top" "$WHY"
+    else
+        rh=$(tr -d '\r' < "$DELIVERED" | sed '/^$/q' | sed -e ':a' -e '$!N;s/\n[ \t]\+/ /;ta' -e 'P;D')
+        r1=$(sed -n 1p <<<"$rh"); r2=$(sed -n 2p <<<"$rh")
+        n_from=$(grep -n -m1 '^From:' <<<"$rh" | cut -d: -f1); n_other=$(grep -n -m1 '^Authentication-Results: other.e2e.test' <<<"$rh" | cut -d: -f1)
+        if [[ "$r1" == "Received: "*" with ESMTP id $rq"* ]] && [[ "$r2" == "Authentication-Results: mx.sendmail.e2e; smime=temperror"* ]] \
+           && ! grep -q "forged by the sender" <<<"$rh" && [ -n "$n_other" ] && [ "$n_from" -gt 2 ] && [ "$n_other" -gt 2 ]; then
+            ok "r Authentication-Results inserted at the top (line 2, below Sendmail's own Received id $rq; From line $n_from, the other result $n_other; the forged one removed)"
+        else notok "r Authentication-Results at the top" "first fields: $(head -3 <<<"$rh" | cut -c1-100 | tr '\n' '|') From $n_from other ${n_other:-none}; $(grep -F "$rq" "$W/log/daemon.log" | tail -1)"; fi
+    fi
+    stop_daemon
+    POLICY=$POLICY_MAIN
+    start_daemon || note "daemon with $POLICY did not restart"
+fi
+
 # (m) Sendmail's own default macro lists: the daemon names the macros it wants
 # (SMFIF_SETSYMLIST, milter protocol 6), so its queue ID and TLS macros still come,
 # although Sendmail's default lists have no {tls_version} at MAIL and no i at EOM.

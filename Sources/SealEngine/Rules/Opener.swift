@@ -15,7 +15,8 @@ import SealMIME
 /// thread, so what it shares must be thread-safe.
 ///
 /// What it may do (``OpenerResult``):
-/// - header edits only (a verification result, removal of a forged one);
+/// - header edits only (a verification result inserted at the top, removal of a
+///   forged one);
 /// - return the opened entity (a MIME entity: its header section, then its body,
 ///   as a stream): the engine parses it with a fresh parser into the message
 ///   facts, so body, attachment, text and unscannable conditions see the opened
@@ -60,16 +61,25 @@ public struct OpenerResult {
     /// Edits of the outer header section (e.g. deleting a forged result field),
     /// 1-based indices among fields of that name as received.
     public var headerEdits: [HeaderEdit] = []
-    /// Header fields to add (a verification result).
+    /// Header fields to append at the end of the header section.
     public var addedHeaders: [(name: String, value: String)] = []
+    /// Header fields to insert at the top of the header section, in this order:
+    /// below the MTA's own `Received` field, above every field the message arrived
+    /// with (``HeaderEdit/topIndex``). For trace fields such as a verification
+    /// result (`Authentication-Results`: RFC 8601 has a receiver prepend it, and
+    /// readers trust the topmost ones). The engine inserts them after all other
+    /// header edits of the message, so those keep their indices; the fields of
+    /// earlier openers come first.
+    public var insertedHeaders: [(name: String, value: String)] = []
     /// Words for the message's log line (`smime=pass signer=...`), logged as given.
     public var logWords: [String] = []
     /// The opened entity, when the opener opened the body.
     public var opened: OpenedEntity? = nil
 
     public init(headerEdits: [HeaderEdit] = [], addedHeaders: [(name: String, value: String)] = [],
+                insertedHeaders: [(name: String, value: String)] = [],
                 logWords: [String] = [], opened: OpenedEntity? = nil) {
-        self.headerEdits = headerEdits; self.addedHeaders = addedHeaders
+        self.headerEdits = headerEdits; self.addedHeaders = addedHeaders; self.insertedHeaders = insertedHeaders
         self.logWords = logWords; self.opened = opened
     }
 }

@@ -108,7 +108,11 @@ extension Session {
         let started = ContinuousClock.now
         defer { if !dryRun { submitDuration = ContinuousClock.now - started } }
         for (g, edits, body) in planned {
-            var fields = HeaderEdit.apply(edits, to: m.facts.originalHeaders)
+            // The MTA does not pass its own Received field to milters: record the hop
+            // the original came by (and its queue ID), so the trace stays whole. It
+            // stands where the MTA's is in the original: inserts count it.
+            var fields = HeaderEdit.apply(edits, to: m.facts.originalHeaders,
+                                          mtaReceived: ("Received", receivedValue(now: now)))
             var id = fields.first { $0.name.lowercased() == "message-id" }?.value
             if id == nil {
                 // The marker binds the Message-ID: a version without one gets one.
@@ -117,9 +121,6 @@ extension Session {
             }
             var record = VersionRecord(recipients: g.recipients, rules: g.ruleNames, keepsTransaction: false,
                                        headerChanges: Self.changes(edits), bodyReplaced: body != nil, queueID: nil)
-            // The MTA does not pass its own Received field to milters: record the hop
-            // the original came by (and its queue ID), so the trace stays whole.
-            fields.insert(("Received", receivedValue(now: now)), at: 0)
             if !dryRun {
                 let marker = try SubmissionMarker.value(key: key, messageID: id ?? "", sender: m.facts.sender,
                                                         recipients: g.recipients, time: now)
@@ -223,13 +224,7 @@ extension Session {
     }
 
     static func changes(_ edits: [HeaderEdit]) -> [String] {
-        edits.map { e in
-            switch e.operation {
-            case .add: "add \(e.name): \(e.value ?? "")"
-            case .change: "change \(e.name)[\(e.index)]: \(e.value ?? "")"
-            case .delete: "delete \(e.name)[\(e.index)]"
-            }
-        }
+        edits.map(\.summary)
     }
 
     static func newMessageID() throws -> String {

@@ -5,7 +5,8 @@ import SealMIME
 
 /// Inbound S/MIME as an engine opener (``MessageOpener``): verifies signed
 /// messages (multipart/signed and opaque signed-data) and records the result in
-/// `Authentication-Results` (RFC 7281), removes such results that arrived for our
+/// `Authentication-Results` (RFC 7281), inserted at the top of the header section
+/// (RFC 8601: below this MTA's `Received`, above what arrived), removes such results that arrived for our
 /// authserv-id, harvests the signer's certificate when it verifies and chains,
 /// and decrypts enveloped and authenticated-enveloped data with a key the
 /// gateway holds — picked by the message's RecipientInfos, never by trying keys.
@@ -34,7 +35,7 @@ public enum SMIMEOpener: MessageOpener {
         if input.body.size > Int64(s.maxSize) {
             result.logWords.append("smime=skipped reason=\"\(InboundError.tooLarge(input.body.size, s.maxSize))\"")
             if kind == .signed || kind == .opaque {
-                result.addedHeaders.append(("Authentication-Results", "\(s.authservID); smime=temperror reason=\"message larger than max_size\""))
+                result.insertedHeaders.append(("Authentication-Results", "\(s.authservID); smime=temperror reason=\"message larger than max_size\""))
             }
             return result
         }
@@ -237,7 +238,7 @@ private struct Run {
     mutating func finish() {
         guard !verdicts.isEmpty else { return }
         let value = settings.authservID + ";" + verdicts.map { "\r\n\t" + $0 }.joined(separator: ";")
-        result.addedHeaders.append(("Authentication-Results", value))
+        result.insertedHeaders.append(("Authentication-Results", value))
     }
 }
 
