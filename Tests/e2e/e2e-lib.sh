@@ -1,10 +1,101 @@
 # Tests/e2e/e2e-lib.sh — what the end-to-end scripts share, whatever the MTA
 # (Tests/e2e/run.sh with Postfix, Tests/sendmail/run.sh with Sendmail): sending
-# with swaks, tokens, and the test messages. Sourced; the caller sets
+# with swaks, tokens, the test messages, the counts of results, and for the scripts
+# on one private Postfix the daemon's start and stop. Sourced; the caller sets
 #   W              the work directory (messages in $W/msgs, swaks output in $W/out,
 #                  certificates in $W/tls)
 #   E2E_SMTP_PORT  the MTA's SMTP port on 127.0.0.1
-#   PY, E2E        python3 and Tests/e2e/e2e.py
+# and this file sets
+#   PY, E2E        python3 ($PYTHON, else python3) and Tests/e2e/e2e.py
+# Sourcing also starts the counts of ok/notok (PASS, FAIL). The scripts on one
+# private Postfix (Tests/e2e/*.sh) use the rest as well: e2e_harness_init,
+# start_daemon / stop_daemon, wait_socket, bail and summary.
+
+PY=${PYTHON:-python3}
+E2E=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/e2e.py
+
+# --- results: one line a check, then "N passed, M failed" -------------------------
+PASS=0; FAIL=0
+# ok NAME — a check passed.
+ok() { PASS=$((PASS + 1)); echo "ok - $1"; }
+# notok NAME WHY — a check failed.
+notok() { FAIL=$((FAIL + 1)); echo "not ok - $1: $2"; }
+# note TEXT... — a comment line ("# ...") in the output.
+note() { echo "# $*"; }
+# summary — the last line, "N passed, M failed"; true only when nothing failed.
+summary() { echo "$PASS passed, $FAIL failed"; [ "$FAIL" = 0 ]; }
+# bail [NAME WHY] — a setup step failed and the script cannot go on: counts it
+# (as "not ok - NAME: WHY" when named; the caller has said why otherwise),
+# prints the summary and exits 1.
+bail() {
+    if [ $# -gt 0 ]; then notok "$1" "$2"; else FAIL=$((FAIL + 1)); fi
+    echo "$PASS passed, $FAIL failed"; exit 1
+}
+
+# --- one private Postfix (postfix-harness.sh, sourced by the caller) and the daemon --
+# e2e_harness_init — the start of a script on one harness instance: the EXIT trap
+# runs `cleanup` (the script's own when it defines one before this call, else
+# e2e_cleanup), INT/TERM exit 130; pfh_init makes the instance (or bail). Sets
+# W (= PFH_DIR, with msgs/ and out/), SOCK (the daemon's socket in it),
+# E2E_SMTP_PORT (the instance's SMTP port) and DAEMON_PID (empty).
+e2e_harness_init() {
+    DAEMON_PID=
+    declare -F cleanup >/dev/null || cleanup() { e2e_cleanup; }
+    trap cleanup EXIT
+    trap 'exit 130' INT TERM
+    pfh_init || bail
+    W=$PFH_DIR
+    mkdir -p "$W/msgs" "$W/out"
+    SOCK=$W/run/sealmilter.sock
+    E2E_SMTP_PORT=$PFH_SMTP_PORT
+}
+# e2e_cleanup — stops the daemon and takes the instance down; E2E_KEEP=1 keeps
+# its directory (and says where).
+e2e_cleanup() {
+    stop_daemon
+    [ -n "${E2E_KEEP:-}" ] && PFH_KEEP=1 && echo "# kept $PFH_DIR" >&2
+    pfh_cleanup
+}
+# wait_socket PID SOCKET LOG — waits (30 s at most) until the daemon PID accepts a
+# connection on the unix SOCKET. Returns 1 with a note (the tail of its LOG) when
+# the daemon exits first, or when the socket stays shut.
+wait_socket() {
+    local pid=$1 sock=$2 log=$3 i
+    for i in $(seq 1 300); do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            note "daemon exited at start (${log##*/}): $(tail -5 "$log" | tr '\n' ' ')"; return 1
+        fi
+        [ -S "$sock" ] && $PY "$E2E" unixconnect "$sock" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    note "daemon did not open $sock within 30 s"; return 1
+}
+# start_daemon — $DAEMON (sealmilterd) in the foreground on unix:$SOCK with $POLICY,
+# --user postfix (it makes its socket 0770 for its user and group, and Postfix's
+# smtpd must connect), its output appended to $W/log/daemon.log; DAEMON_PID its
+# pid. Returns when the socket accepts connections; 1 as wait_socket says (then
+# DAEMON_PID is empty if the daemon has exited).
+start_daemon() {
+    rm -f "$SOCK"
+    ( exec "$DAEMON" --socket "unix:$SOCK" --policy "$POLICY" --foreground --user postfix ) >>"$W/log/daemon.log" 2>&1 &
+    DAEMON_PID=$!
+    wait_socket "$DAEMON_PID" "$SOCK" "$W/log/daemon.log" && return 0
+    kill -0 "$DAEMON_PID" 2>/dev/null || DAEMON_PID=
+    return 1
+}
+# queued_id NAME — the queue ID Postfix gave message NAME ("250 ... queued as ID" in
+# swaks output NAME); empty when it was not queued.
+queued_id() { sed -n 's/^<[-~]  *250 .*queued as \([0-9A-Za-z]*\).*/\1/p' "$W/out/$1" | tail -1; }
+# wait_sent NAME — waits (20 s at most) until Postfix has delivered message NAME to the sink.
+wait_sent() { local q; q=$(queued_id "$1"); [ -n "$q" ] && pfh_wait_sent "$q" 20; }
+# stop_daemon — TERM to DAEMON_PID, 3 s to exit, then KILL; DAEMON_PID empty after.
+stop_daemon() {
+    [ -n "${DAEMON_PID:-}" ] || return 0
+    kill "$DAEMON_PID" 2>/dev/null
+    local i
+    for i in $(seq 1 30); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$DAEMON_PID" 2>/dev/null; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=
+}
 
 # send NAME SWAKS-ARGS... — runs swaks against the MTA, output in $W/out/NAME.
 # A data file is handed over without its last newline: swaks ends the data with
