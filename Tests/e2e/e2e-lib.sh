@@ -1,7 +1,8 @@
 # Tests/e2e/e2e-lib.sh — what the end-to-end scripts share, whatever the MTA
 # (Tests/e2e/run.sh with Postfix, Tests/sendmail/run.sh with Sendmail): sending
-# with swaks, tokens, the test messages, the counts of results, and for the scripts
-# on one private Postfix the daemon's start and stop. Sourced; the caller sets
+# with swaks, tokens, the test messages, the counts of results, the cases b–f both
+# MTAs run alike, and for the scripts on one private Postfix the daemon's start and
+# stop. Sourced; the caller sets
 #   W              the work directory (messages in $W/msgs, swaks output in $W/out,
 #                  certificates in $W/tls)
 #   E2E_SMTP_PORT  the MTA's SMTP port on 127.0.0.1
@@ -63,7 +64,8 @@ wait_socket() {
     local pid=$1 sock=$2 log=$3 i
     for i in $(seq 1 300); do
         if ! kill -0 "$pid" 2>/dev/null; then
-            note "daemon exited at start (${log##*/}): $(tail -5 "$log" | tr '\n' ' ')"; return 1
+            note "daemon exited at start; the end of its log (${log##*/}):"; tail -n 20 "$log" | sed 's/^/#   /'
+            return 1
         fi
         [ -S "$sock" ] && $PY "$E2E" unixconnect "$sock" >/dev/null 2>&1 && return 0
         sleep 0.1
@@ -148,4 +150,87 @@ make_material() {
     # a file (spool.memory_limit, 1M by default) and handed to the MTA in chunks.
     T_D2=$(tok bigzip)
     $PY "$E2E" zipmsg "$W/msgs/d2.eml" "$T_D2" "$W/msgs/secret.zip" 6000000
+}
+
+# --- the cases both MTAs run alike (Tests/e2e/run.sh, Tests/sendmail/run.sh) ------
+# want CASE — whether CASE runs: all of them, or those E2E_ONLY names ("a c").
+want() { [ -z "${E2E_ONLY:-}" ] || [[ " $E2E_ONLY " == *" $1 "* ]]; }
+# The caller has run make_material (the messages of b and d) and provides
+#   delivered NAME TOKEN  waits for message NAME: DELIVERED, the copy the sink got;
+#                         WHY, why not (then false)
+#   queued_id NAME        the MTA's queue ID of message NAME
+#   pfh_sink_find / pfh_sink_rcpts  the sink's copies with a text, their recipients
+# and the policy of Tests/e2e/policy.yaml. Each case_X runs when `want X`.
+
+# case_b — (b) S/MIME enveloped: delivered flagged X-Sealmilter-Unscannable: smime-enveloped, body unchanged.
+case_b() {
+    want b || return 0
+    local r
+    send b --from dave@ext.test --to bob@int.test --data "@$W/msgs/b.eml"
+    if ! delivered b "$T_B"; then notok "b smime-enveloped flagged" "$WHY"
+    elif ! r=$($PY "$E2E" header-re "$DELIVERED" '^X-Sealmilter-Unscannable:\s*smime-enveloped\s*$'); then notok "b smime-enveloped flagged" "$r"
+    elif ! r=$($PY "$E2E" split "$W/msgs/b.eml" "$DELIVERED" 2>&1) && [[ "$r" == body* ]]; then notok "b smime-enveloped flagged" "flag added but $r"
+    else ok "b smime-enveloped flagged (X-Sealmilter-Unscannable: smime-enveloped, body unchanged)"; fi
+}
+
+# case_c — (c) forged X-Sealmilter-* header fields stripped (any case, folded), look-alikes and the body kept.
+case_c() {
+    want c || return 0
+    local r r2
+    send c --from mallory@ext.test --to bob@int.test --data "@$W/msgs/c.eml"
+    if ! delivered c "$T_C"; then notok "c forged X-Sealmilter-* stripped" "$WHY"
+    elif ! r=$($PY "$E2E" no-header-re "$DELIVERED" '^x-sealmilter-'); then notok "c forged X-Sealmilter-* stripped" "$r"
+    elif grep -q 'folded=continuation' "$DELIVERED"; then notok "c forged X-Sealmilter-* stripped" "a folded continuation line of a removed field is left"
+    elif ! r=$($PY "$E2E" header-re "$DELIVERED" '^X-Sealmilterish: not our prefix') ||
+         ! r2=$($PY "$E2E" header-re "$DELIVERED" '^X-Other: keep me$'); then notok "c forged X-Sealmilter-* stripped" "removed too much: ${r:-} ${r2:-}"
+    elif ! grep -qx 'Body of a message with forged headers.' "$DELIVERED"; then notok "c forged X-Sealmilter-* stripped" "body lost"
+    else ok "c forged X-Sealmilter-* stripped (4 fields, any case, folded; look-alike kept)"; fi
+}
+
+# case_d — (d) the encrypted zip removed (d), also from an 8 MB message spooled to a file (d2).
+case_d() {
+    want d || return 0
+    local r
+    send d --from carol@ext.test --to bob@int.test --data "@$W/msgs/d.eml"
+    if ! delivered d "$T_D"; then notok "d encrypted zip removed" "$WHY"
+    elif r=$($PY "$E2E" zipcheck "$W/msgs/d.eml" "$DELIVERED"); then ok "d encrypted zip removed (other parts identical, notice part added)"
+    else notok "d encrypted zip removed" "$r"; fi
+    send d2 --from carol@ext.test --to bob@int.test --data "@$W/msgs/d2.eml"
+    if ! delivered d2 "$T_D2"; then notok "d2 encrypted zip removed from an 8 MB message" "$WHY"
+    elif r=$($PY "$E2E" zipcheck "$W/msgs/d2.eml" "$DELIVERED"); then
+        ok "d2 encrypted zip removed from an 8 MB message (over the 1 MiB spool.memory_limit; the 6 MB attachment arrived identical)"
+    else notok "d2 encrypted zip removed from an 8 MB message" "$r"; fi
+}
+
+# case_e — (e) reject and tempfail by rules, seen by the client at the end of data.
+case_e() {
+    want e || return 0
+    local T
+    T=$(tok reject); simple_msg "$W/msgs/e1.eml" "$T" "E2E-REJECT please"
+    send e1 --from eve@ext.test --to bob@int.test --data "@$W/msgs/e1.eml"
+    if grep -q '^<\*\* *550 5\.7\.1 .*e2e reject' "$W/out/e1" && [ -z "$(queued_id e1)" ]; then
+        ok "e reject: client sees $(grep -m1 '^<\*\* *550' "$W/out/e1" | sed 's/^<\*\* *//')"
+    else notok "e reject" "expected '550 5.7.1 ... e2e reject', reply to end of data: '$(data_reply e1)'"; fi
+    T=$(tok tempfail); simple_msg "$W/msgs/e2.eml" "$T" "E2E-TEMPFAIL please"
+    send e2 --from eve@ext.test --to bob@int.test --data "@$W/msgs/e2.eml"
+    if grep -q '^<\*\* *451 4\.7\.1 .*e2e tempfail' "$W/out/e2" && [ -z "$(queued_id e2)" ]; then
+        ok "e tempfail: client sees $(grep -m1 '^<\*\* *451' "$W/out/e2" | sed 's/^<\*\* *//')"
+    else notok "e tempfail" "expected '451 4.7.1 ... e2e tempfail', reply to end of data: '$(data_reply e2)'"; fi
+}
+
+# case_f — (f) one recipient rejected at RCPT, the others delivered.
+case_f() {
+    want f || return 0
+    local T_F rcptline got x
+    T_F=$(tok rcpt); simple_msg "$W/msgs/f.eml" "$T_F" "e2e three recipients"
+    send f --from eve@ext.test --to "ok1@int.test,blocked@int.test,ok2@int.test" --data "@$W/msgs/f.eml"
+    rcptline=$(awk '/^ -> RCPT TO:<blocked@int.test>/ {getline; print; exit}' "$W/out/f")
+    if [[ "$rcptline" != *"<** "*5[0-9][0-9]* ]]; then notok "f reject_recipient" "RCPT TO:<blocked@int.test> answered '$rcptline'"
+    elif ! delivered f "$T_F"; then notok "f reject_recipient" "blocked refused but $WHY"
+    else
+        sleep 0.3
+        got=$(for x in $(pfh_sink_find "$T_F"); do pfh_sink_rcpts "$x"; done | sed 's/ .*//' | sort | tr '\n' ' ')
+        if [ "$got" = "<ok1@int.test> <ok2@int.test> " ]; then ok "f reject_recipient (blocked@ refused at RCPT: ${rcptline#<\*\* }; ok1, ok2 delivered)"
+        else notok "f reject_recipient" "sink recipients: $got"; fi
+    fi
 }
