@@ -10,7 +10,8 @@
 #   PY, E2E        python3 ($PYTHON, else python3) and Tests/e2e/e2e.py
 # Sourcing also starts the counts of ok/notok (PASS, FAIL). The scripts on one
 # private Postfix (Tests/e2e/*.sh) use the rest as well: e2e_harness_init,
-# start_daemon / stop_daemon, wait_socket, bail and summary.
+# start_daemon / stop_daemon, wait_socket, bail and summary; the S/MIME ones
+# gpgsm_home.
 
 PY=${PYTHON:-python3}
 E2E=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/e2e.py
@@ -150,6 +151,22 @@ make_material() {
     # a file (spool.memory_limit, 1M by default) and handed to the MTA in chunks.
     T_D2=$(tok bigzip)
     $PY "$E2E" zipmsg "$W/msgs/d2.eml" "$T_D2" "$W/msgs/secret.zip" 6000000
+}
+
+# gpgsm_home CA — GnuPG's gpgsm (an independent S/MIME implementation) for the
+# S/MIME scripts: a private GNUPGHOME ($W/gnupg, exported) with no CRL checks and
+# loopback pinentry, the test CA imported and trusted; its output in
+# $W/log/gpgsm-setup.log (append the script's own imports). GPGSM: the command
+# line to run it with (passphrase on standard input).
+gpgsm_home() {
+    export GNUPGHOME=$W/gnupg; chmod 700 "$GNUPGHOME"
+    {
+        echo "disable-crl-checks" > "$GNUPGHOME/gpgsm.conf"
+        echo "allow-loopback-pinentry" > "$GNUPGHOME/gpg-agent.conf"
+        gpgsm --batch --import "$1"
+        echo "$(openssl x509 -in "$1" -noout -fingerprint -sha1 | sed 's/.*=//') S relax" >> "$GNUPGHOME/trustlist.txt"
+    } >"$W/log/gpgsm-setup.log" 2>&1
+    GPGSM=(gpgsm --batch --pinentry-mode loopback --passphrase-fd 0 --disable-crl-checks --disable-policy-checks)
 }
 
 # --- the cases both MTAs run alike (Tests/e2e/run.sh, Tests/sendmail/run.sh) ------

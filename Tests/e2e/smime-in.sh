@@ -22,7 +22,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 DAEMON=${1:?usage: smime-in.sh DAEMON SEALCTL}
 SEALCTL=${2:?usage: smime-in.sh DAEMON SEALCTL}
 . "$HERE/postfix-harness.sh"
-. "$HERE/e2e-lib.sh" # ok/notok/bail/summary, send, tok, start_daemon, wait_sent
+. "$HERE/e2e-lib.sh" # ok/notok/bail/summary, send, tok, start_daemon, wait_sent, gpgsm_home
 
 for tool in openssl gpgsm swaks postfix cc; do
     command -v $tool >/dev/null || bail "tools" "$tool is not installed (Debian package $tool)"
@@ -74,18 +74,14 @@ pfh_start || bail
 start_daemon || note "daemon not running; every message will be tempfailed"
 pfh_milter "unix:$SOCK"
 
-# gpgsm: a private GNUPGHOME; the CA trusted; alice's key (to sign) and bob's certificate (to encrypt to).
-export GNUPGHOME=$W/gnupg; chmod 700 "$GNUPGHOME"
+# gpgsm: a private GNUPGHOME with the CA trusted (gpgsm_home); alice's key (to sign)
+# and bob's certificate (to encrypt to).
+gpgsm_home "$P/ca.pem"
 {
-    echo "disable-crl-checks" > "$GNUPGHOME/gpgsm.conf"
-    echo "allow-loopback-pinentry" > "$GNUPGHOME/gpg-agent.conf"
-    gpgsm --batch --import "$P/ca.pem"
-    echo "$(openssl x509 -in "$P/ca.pem" -noout -fingerprint -sha1 | sed 's/.*=//') S relax" >> "$GNUPGHOME/trustlist.txt"
     openssl pkcs12 -export -legacy -in "$P/alice.pem" -inkey "$P/alice.key" -out "$W/msgs/alice.p12" -passout pass:e2e-pass
     gpgsm --batch --pinentry-mode loopback --passphrase-fd 0 --import "$W/msgs/alice.p12" <<<e2e-pass
     gpgsm --batch --import "$P/bob.pem"
-} >"$W/log/gpgsm-setup.log" 2>&1
-GPGSM=(gpgsm --batch --pinentry-mode loopback --passphrase-fd 0 --disable-crl-checks --disable-policy-checks)
+} >>"$W/log/gpgsm-setup.log" 2>&1
 
 # got NAME TOKEN — the message the sink received (in $W/msgs/NAME.got).
 got() { local f; f=$(pfh_sink_find "$2" | head -1); [ -n "$f" ] && pfh_sink_message "$f" > "$W/msgs/$1.got"; }

@@ -12,7 +12,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 DAEMON=${1:?usage: smime-out.sh DAEMON SEALCTL}
 SEALCTL=${2:?usage: smime-out.sh DAEMON SEALCTL}
 . "$HERE/postfix-harness.sh"
-. "$HERE/e2e-lib.sh" # ok/notok/bail/summary, send, tok, data_reply, start_daemon, wait_sent
+. "$HERE/e2e-lib.sh" # ok/notok/bail/summary, send, tok, data_reply, start_daemon, wait_sent, gpgsm_home
 
 for tool in openssl gpgsm swaks postfix; do
     command -v $tool >/dev/null || bail "tools" "$tool is not installed (Debian package ${tool/swaks/swaks})"
@@ -122,18 +122,10 @@ pfh_start || bail
 start_daemon || note "daemon not running; every message will be tempfailed"
 pfh_milter "unix:$SOCK"
 
-# gpgsm: a private GNUPGHOME, the CA trusted, the RSA recipient's key imported.
-export GNUPGHOME=$W/gnupg; chmod 700 "$GNUPGHOME"
-{
-    echo "disable-crl-checks" > "$GNUPGHOME/gpgsm.conf"
-    echo "allow-loopback-pinentry" > "$GNUPGHOME/gpg-agent.conf"
-    gpgsm --batch --import "$P/ca.pem"
-    fpr=$(openssl x509 -in "$P/ca.pem" -noout -fingerprint -sha1 | sed 's/.*=//')
-    echo "$fpr S relax" >> "$GNUPGHOME/trustlist.txt"
-    # gpgsm 2.2 reads PKCS#12 in the legacy algorithms only (openssl pkcs12 -legacy).
-    gpgsm --batch --pinentry-mode loopback --passphrase-fd 0 --import "$P/rsa.p12" <<<rsa-pass
-} >"$W/log/gpgsm-setup.log" 2>&1
-GPGSM=(gpgsm --batch --pinentry-mode loopback --passphrase-fd 0 --disable-crl-checks --disable-policy-checks)
+# gpgsm: a private GNUPGHOME with the CA trusted (gpgsm_home), the RSA recipient's key
+# imported (gpgsm 2.2 reads PKCS#12 in the legacy algorithms only: openssl pkcs12 -legacy).
+gpgsm_home "$P/ca.pem"
+gpgsm --batch --pinentry-mode loopback --passphrase-fd 0 --import "$P/rsa.p12" <<<rsa-pass >>"$W/log/gpgsm-setup.log" 2>&1
 
 # got NAME TOKEN ADDRESS — the copy the sink received for ADDRESS (in $W/msgs/NAME.ADDRESS).
 got() {
