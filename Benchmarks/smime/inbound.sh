@@ -15,6 +15,7 @@ set -euo pipefail
 ROUNDS=${1:-3}
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
+. "$HERE/interleave.sh" # SIZES, interleave, rates_row
 W=$(mktemp -d /tmp/smimebench-in.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 cd "$ROOT"
@@ -33,7 +34,7 @@ smime:
   identities: [{for: "rsa@ext.test", key: rcpt, certificate: $P/bob.pem}]
   inbound: {authserv_id: bench.test, harvest: false}
 P
-for size in 50000 5000000; do
+for size in $SIZES; do
     python3 - "$size" "inner-$size.bin" <<'PY'
 import sys, base64, os
 size, ent = int(sys.argv[1]), sys.argv[2]
@@ -47,36 +48,21 @@ PY
         { printf 'From: alice@partner.example\r\nTo: rsa@ext.test\r\nSubject: bench\r\n'; sed 's/\r$//; s/$/\r/' "$mode-$size.ent"; } > "msg-$mode-$size.eml"
     done
 done
-rate() { sed -n 's/.*per_second=\([0-9.]*\).*/\1/p'; }
-command_rate() {  # command_rate MODE ENTITY N
-    local mode=$1 ent=$2 n=$3 i t0 t1
-    t0=$(date +%s.%N)
-    for i in $(seq "$n"); do
-        case $mode in
-        verify) openssl cms -verify -binary -CAfile "$P/ca.pem" -in "$ent" -out /dev/null 2>/dev/null ;;
-        decrypt) openssl cms -decrypt -binary -recip "$P/bob.pem" -inkey "$P/bob.key" -in "$ent" -out /dev/null ;;
-        esac
-    done
-    t1=$(date +%s.%N)
-    python3 -c "print('%.2f' % ($n / ($t1 - $t0)))"
+# The three ways (interleave.sh calls them).
+engine_rate() {
+    "$BENCH" --policy policy.yaml --message "msg-$1-$2.eml" --iterations "$3" --unchanged "$([ "$1" = verify ] && echo yes || echo no)" | rate
 }
-declare -A R
-for round in $(seq "$ROUNDS"); do
-    for size in 50000 5000000; do
-        n=$([ $size = 50000 ] && echo 300 || echo 8)
-        for mode in verify decrypt; do
-            R[$size.$mode.engine]+=" $("$BENCH" --policy policy.yaml --message "msg-$mode-$size.eml" --iterations "$n" --unchanged "$([ $mode = verify ] && echo yes || echo no)" | rate)"
-            R[$size.$mode.direct]+=" $(./cms-direct-in "$mode" "$mode-$size.ent" "$P/ca.pem" "$P/bob.pem" "$P/bob.key" "$n" | rate)"
-            R[$size.$mode.command]+=" $(command_rate "$mode" "$mode-$size.ent" $((n / 4 + 1)))"
-        done
-    done
-done
-median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-printf '%-8s %-8s %12s %12s %12s %14s\n' size mode engine/s direct/s command/s direct/engine
-for size in 50000 5000000; do
-    for mode in verify decrypt; do
-        e=$(median <<<"${R[$size.$mode.engine]}"); d=$(median <<<"${R[$size.$mode.direct]}"); c=$(median <<<"${R[$size.$mode.command]}")
-        printf '%-8s %-8s %12s %12s %12s %14s\n' "$([ $size = 50000 ] && echo 50KB || echo 5MB)" "$mode" "$e" "$d" "$c" \
-            "$(python3 -c "print('%.2fx' % ($d / $e))")"
-    done
+direct_rate() { ./cms-direct-in "$1" "$1-$2.ent" "$P/ca.pem" "$P/bob.pem" "$P/bob.key" "$3" | rate; }
+command_rate() { timed "$3" one_command "$1" "$1-$2.ent"; }
+one_command() {  # one_command MODE ENTITY
+    case $1 in
+    verify) openssl cms -verify -binary -CAfile "$P/ca.pem" -in "$2" -out /dev/null 2>/dev/null ;;
+    decrypt) openssl cms -decrypt -binary -recip "$P/bob.pem" -inkey "$P/bob.key" -in "$2" -out /dev/null ;;
+    esac
+}
+interleave "$ROUNDS" verify decrypt
+
+rates_head 8
+for size in $SIZES; do
+    for mode in verify decrypt; do rates_row 8 "$size" "$mode"; done
 done

@@ -12,6 +12,7 @@ set -euo pipefail
 ROUNDS=${1:-3}
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
+. "$HERE/interleave.sh" # SIZES, interleave, rates_row
 W=$(mktemp -d /tmp/smimebench.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 cd "$ROOT"
@@ -55,7 +56,7 @@ rules:
     actions: [{add_header: {name: X-Bench, value: "1"}}]
 P
 # Messages: a text part and a base64 attachment; the entity is what S/MIME signs/encrypts.
-for size in 50000 5000000; do
+for size in $SIZES; do
     python3 - "$size" "msg-$size.eml" "entity-$size.bin" <<'PY'
 import sys, base64, os
 size, msg, ent = int(sys.argv[1]), sys.argv[2], sys.argv[3]
@@ -68,40 +69,23 @@ open(ent, 'wb').write(ctype + b'\r\n' + body)
 PY
 done
 
-rate() { sed -n 's/.*per_second=\([0-9.]*\).*/\1/p'; }
-command_rate() {  # command_rate MODE ENTITY N
-    local mode=$1 ent=$2 n=$3 i t0 t1
-    t0=$(date +%s.%N)
-    for i in $(seq "$n"); do
-        case $mode in
-        sign) openssl cms -sign -binary -stream -md sha256 -in "$ent" -signer signer.pem -inkey signer.key -out /dev/null ;;
-        encrypt) openssl cms -encrypt -binary -stream -aes256 -in "$ent" -out /dev/null rsa.pem ;;
-        sign-encrypt) openssl cms -sign -binary -stream -md sha256 -in "$ent" -signer signer.pem -inkey signer.key |
-                      openssl cms -encrypt -binary -stream -aes256 -out /dev/null rsa.pem ;;
-        esac
-    done
-    t1=$(date +%s.%N)
-    python3 -c "print('%.2f' % ($n / ($t1 - $t0)))"
+# The three ways (interleave.sh calls them), and the engine alone before them.
+engine_rate() { "$BENCH" --policy "policy-$1.yaml" --message "msg-$2.eml" --iterations "$3" | rate; }
+direct_rate() { ./cms-direct "$1" "entity-$2.bin" signer.pem signer.key rsa.pem "$3" | rate; }
+command_rate() { timed "$3" one_command "$1" "entity-$2.bin"; }
+one_command() {  # one_command MODE ENTITY
+    case $1 in
+    sign) openssl cms -sign -binary -stream -md sha256 -in "$2" -signer signer.pem -inkey signer.key -out /dev/null ;;
+    encrypt) openssl cms -encrypt -binary -stream -aes256 -in "$2" -out /dev/null rsa.pem ;;
+    sign-encrypt) openssl cms -sign -binary -stream -md sha256 -in "$2" -signer signer.pem -inkey signer.key |
+                  openssl cms -encrypt -binary -stream -aes256 -out /dev/null rsa.pem ;;
+    esac
 }
-declare -A R
-for round in $(seq "$ROUNDS"); do
-    for size in 50000 5000000; do
-        n=$([ $size = 50000 ] && echo 300 || echo 8)
-        R[$size.baseline]+=" $("$BENCH" --policy policy-baseline.yaml --message "msg-$size.eml" --iterations "$n" --baseline yes | rate)"
-        for mode in sign encrypt sign-encrypt; do
-            R[$size.$mode.engine]+=" $("$BENCH" --policy "policy-$mode.yaml" --message "msg-$size.eml" --iterations "$n" | rate)"
-            R[$size.$mode.direct]+=" $(./cms-direct "$mode" "entity-$size.bin" signer.pem signer.key rsa.pem "$n" | rate)"
-            R[$size.$mode.command]+=" $(command_rate "$mode" "entity-$size.bin" $((n / 4 + 1)))"
-        done
-    done
-done
-median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-printf '%-8s %-13s %12s %12s %12s %14s\n' size mode engine/s direct/s command/s direct/engine
-for size in 50000 5000000; do
-    printf '%-8s %-13s %12s\n' "$([ $size = 50000 ] && echo 50KB || echo 5MB)" "(no S/MIME)" "$(median <<<"${R[$size.baseline]}")"
-    for mode in sign encrypt sign-encrypt; do
-        e=$(median <<<"${R[$size.$mode.engine]}"); d=$(median <<<"${R[$size.$mode.direct]}"); c=$(median <<<"${R[$size.$mode.command]}")
-        printf '%-8s %-13s %12s %12s %12s %14s\n' "$([ $size = 50000 ] && echo 50KB || echo 5MB)" "$mode" "$e" "$d" "$c" \
-            "$(python3 -c "print('%.2fx' % ($d / $e))")"
-    done
+before_modes() { R[$1.baseline]+=" $("$BENCH" --policy policy-baseline.yaml --message "msg-$1.eml" --iterations "$2" --baseline yes | rate)"; }
+interleave "$ROUNDS" sign encrypt sign-encrypt
+
+rates_head 13
+for size in $SIZES; do
+    printf '%-8s %-13s %12s\n' "$(size_label "$size")" "(no S/MIME)" "$(median <<<"${R[$size.baseline]}")"
+    for mode in sign encrypt sign-encrypt; do rates_row 13 "$size" "$mode"; done
 done

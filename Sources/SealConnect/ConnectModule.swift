@@ -8,8 +8,8 @@ public enum ConnectModule {
         registry.register(condition: ConnectorCondition.self)
         registry.register(condition: TLSVersionCondition.self)
         registry.register(condition: CipherCondition.self)
-        registry.register(condition: TLSCertSubjectCondition.self)
-        registry.register(condition: TLSCertIssuerCondition.self)
+        registry.register(condition: TLSCertNameCondition<TLSCertSubject>.self)
+        registry.register(condition: TLSCertNameCondition<TLSCertIssuer>.self)
         registry.register(condition: ClientNetworkCondition.self)
         registry.register(condition: RecipientForcedTLSCondition.self)
     }

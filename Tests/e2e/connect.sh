@@ -18,41 +18,17 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 DAEMON=${1:?usage: connect.sh DAEMON SEALCTL}
 SEALCTL=${2:?usage: connect.sh DAEMON SEALCTL}
-PY=${PYTHON:-python3}
-E2E=$HERE/e2e.py
 
 . "$HERE/postfix-harness.sh"
-. "$HERE/e2e-lib.sh" # send, tok, simple_msg
-E2E_SMTP_PORT=$PFH_SMTP_PORT
-
-PASS=0; FAIL=0
-ok() { PASS=$((PASS + 1)); echo "ok - $1"; }
-notok() { FAIL=$((FAIL + 1)); echo "not ok - $1: $2"; }
-note() { echo "# $*"; }
+. "$HERE/e2e-lib.sh" # ok/notok/bail/summary, send, tok, simple_msg, start_daemon
 
 for tool in swaks openssl postmap postfix "$DAEMON" "$SEALCTL"; do
     if ! command -v "$tool" >/dev/null 2>&1 && [ ! -x "$tool" ]; then
-        echo "not ok - connect: $tool is missing"; echo "0 passed, 1 failed"; exit 1
+        bail connect "$tool is missing"
     fi
 done
 
-DAEMON_PID=
-cleanup() {
-    if [ -n "$DAEMON_PID" ]; then
-        kill "$DAEMON_PID" 2>/dev/null
-        for _ in $(seq 1 30); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$DAEMON_PID" 2>/dev/null; wait "$DAEMON_PID" 2>/dev/null
-    fi
-    [ -n "${E2E_KEEP:-}" ] && PFH_KEEP=1 && echo "# kept $PFH_DIR" >&2
-    pfh_cleanup
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-pfh_init || { echo "0 passed, 1 failed"; exit 1; }
-W=$PFH_DIR
-mkdir -p "$W/msgs" "$W/out"
-SOCK=$W/run/sealmilter.sock
+e2e_harness_init # W, SOCK, E2E_SMTP_PORT
 POLICY=$W/policy.yaml
 
 # The partner's CA and two client certificates it signed: the partner's MTA
@@ -69,7 +45,7 @@ POLICY=$W/policy.yaml
             -extfile "$h.ext" -out "$h.pem" || exit 1
     done &&
     cat ca.pem partner-ca.pem > smtpd-ca.pem
-) >"$W/log/partner-certs.log" 2>&1 || { echo "not ok - connect: openssl could not make the partner certificates: $(tail -2 "$W/log/partner-certs.log")"; echo "0 passed, 1 failed"; exit 1; }
+) >"$W/log/partner-certs.log" 2>&1 || bail connect "openssl could not make the partner certificates: $(tail -2 "$W/log/partner-certs.log")"
 
 # This instance asks clients for certificates and trusts the partner's CA for them.
 pfh_postconf "smtpd_tls_ask_ccert = yes" "smtpd_tls_CAfile = $W/tls/smtpd-ca.pem"
@@ -98,20 +74,12 @@ YAML
 chmod 644 "$POLICY"
 r=$("$SEALCTL" check-config "$POLICY" 2>&1); note "sealctl check-config: $r"
 
-pfh_start || { echo "0 passed, 1 failed"; exit 1; }
-rm -f "$SOCK"
-( exec "$DAEMON" --socket "unix:$SOCK" --policy "$POLICY" --foreground --user postfix ) >>"$W/log/daemon.log" 2>&1 &
-DAEMON_PID=$!
-for _ in $(seq 1 300); do
-    kill -0 "$DAEMON_PID" 2>/dev/null || { note "daemon exited: $(tail -3 "$W/log/daemon.log")"; DAEMON_PID=; break; }
-    [ -S "$SOCK" ] && $PY "$E2E" unixconnect "$SOCK" >/dev/null 2>&1 && break
-    sleep 0.1
-done
+pfh_start || bail
+start_daemon
 pfh_milter "unix:$SOCK"
 
 # mail_reply NAME — the server's reply to MAIL FROM in swaks output NAME.
 mail_reply() { awk '/^ [-~]> MAIL FROM:/ { getline; sub(/^<[-~*]+ +/, ""); print; exit }' "$W/out/$1"; }
-queued_id() { sed -n 's/^<[-~]  *250 .*queued as \([0-9A-Za-z]*\).*/\1/p' "$W/out/$1" | tail -1; }
 # counts REGEX FILE — how many lines of FILE match.
 counts() { grep -cE -- "$1" "$2" 2>/dev/null; }
 PF_REJECT="NOQUEUE: milter-reject: MAIL from .*: 554 5.7.10 E2E acme TLS policy; from=<alice@acme.e2e>"
@@ -197,5 +165,4 @@ else
 fi
 
 [ -n "$DAEMON_PID" ] && ! kill -0 "$DAEMON_PID" 2>/dev/null && note "the daemon died during the run: $(tail -3 "$W/log/daemon.log")"
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" = 0 ]
+summary

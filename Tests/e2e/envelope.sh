@@ -26,44 +26,22 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 DAEMON=${1:?usage: envelope.sh DAEMON SEALCTL [OUTDIR]}
 SEALCTL=${2:?usage: envelope.sh DAEMON SEALCTL [OUTDIR]}
 OUT=${3:-${E2E_ENVELOPE_OUT:-}}
-PY=${PYTHON:-python3}
-E2E=$HERE/e2e.py
 ENV=$HERE/../envelope/envelope.py
 
 . "$HERE/postfix-harness.sh"
-. "$HERE/e2e-lib.sh"
-E2E_SMTP_PORT=$PFH_SMTP_PORT
+. "$HERE/e2e-lib.sh" # ok/notok/bail/summary, send, tok, start_daemon
 
-PASS=0; FAIL=0
-ok() { PASS=$((PASS + 1)); echo "ok - $1"; }
-notok() { FAIL=$((FAIL + 1)); echo "not ok - $1: $2"; }
-note() { echo "# $*"; }
+for need in "$DAEMON" "$SEALCTL"; do [ -x "$need" ] || bail setup "$need is missing (build first)"; done
+command -v swaks >/dev/null || bail setup "swaks is missing"
+$PY -c 'import cryptography' 2>/dev/null || bail setup "Python's cryptography package is missing (pip install cryptography)"
 
-for need in "$DAEMON" "$SEALCTL"; do [ -x "$need" ] || { echo "not ok - setup: $need is missing (build first)"; echo "0 passed, 1 failed"; exit 1; }; done
-command -v swaks >/dev/null || { echo "not ok - setup: swaks is missing"; echo "0 passed, 1 failed"; exit 1; }
-$PY -c 'import cryptography' 2>/dev/null || { echo "not ok - setup: Python's cryptography package is missing (pip install cryptography)"; echo "0 passed, 1 failed"; exit 1; }
-
-DAEMON_PID=
-stop_daemon() {
-    if [ -n "$DAEMON_PID" ]; then
-        kill "$DAEMON_PID" 2>/dev/null
-        for _ in $(seq 1 30); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$DAEMON_PID" 2>/dev/null; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=
-    fi
-}
-cleanup() { stop_daemon; [ -n "${E2E_KEEP:-}" ] && PFH_KEEP=1 && echo "# kept $PFH_DIR" >&2; pfh_cleanup; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-pfh_init || { echo "0 passed, 1 failed"; exit 1; }
-W=$PFH_DIR
-mkdir -p "$W/msgs" "$W/out" "$W/keys"
-SOCK=$W/run/sealmilter.sock
+e2e_harness_init # W, SOCK, E2E_SMTP_PORT
+mkdir -p "$W/keys"
 POLICY=$W/policy.yaml
 
 # Keys: the organisation's recovery key pair and reply secret (sealctl keys init), the
 # marker secret of submitted messages.
-"$SEALCTL" keys init --dir "$W/keys" --user postfix > "$W/out/keys-init" 2>&1 || { notok "setup: sealctl keys init" "$(cat "$W/out/keys-init")"; echo "$PASS passed, $((FAIL)) failed"; exit 1; }
+"$SEALCTL" keys init --dir "$W/keys" --user postfix > "$W/out/keys-init" 2>&1 || bail "setup: sealctl keys init" "$(cat "$W/out/keys-init")"
 head -c 32 /dev/urandom | base64 > "$W/keys/marker"; chmod 600 "$W/keys/marker"; chown postfix "$W/keys/marker"
 chmod 755 "$W/keys"
 cat > "$POLICY" <<EOT
@@ -99,23 +77,10 @@ rules:
       - add_header: {name: X-E2E-Reply-Scanned, value: "keyword found in the decrypted reply"}
 EOT
 chmod 644 "$POLICY"
-r=$("$SEALCTL" check-config --user postfix "$POLICY" 2>&1) || { notok "setup: policy" "$r"; echo "$PASS passed, $FAIL failed"; exit 1; }
+r=$("$SEALCTL" check-config --user postfix "$POLICY" 2>&1) || bail "setup: policy" "$r"
 
-start_daemon() {
-    rm -f "$SOCK"
-    ( exec "$DAEMON" --socket "unix:$SOCK" --policy "$POLICY" --foreground --user postfix ) >>"$W/log/daemon.log" 2>&1 &
-    DAEMON_PID=$!
-    for _ in $(seq 1 300); do
-        kill -0 "$DAEMON_PID" 2>/dev/null || { note "daemon exited:"; tail -5 "$W/log/daemon.log" | sed 's/^/#   /'; DAEMON_PID=; return 1; }
-        [ -S "$SOCK" ] && $PY "$E2E" unixconnect "$SOCK" >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    return 1
-}
-queued_id() { sed -n 's/^<[-~]  *250 .*queued as \([0-9A-Za-z]*\).*/\1/p' "$W/out/$1" | tail -1; }
-
-pfh_start || { echo "0 passed, 1 failed"; exit 1; }
-start_daemon || { notok "setup: daemon" "did not start"; echo "$PASS passed, $FAIL failed"; exit 1; }
+pfh_start || bail
+start_daemon || bail "setup: daemon" "did not start"
 pfh_milter "unix:$SOCK"
 note "work directory $W"
 
@@ -306,5 +271,4 @@ else
     notok "6 sealctl envelope seal" "failed"
 fi
 
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+summary

@@ -29,18 +29,14 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 DAEMON=${1:?usage: rights.sh DAEMON SEALCTL [OUTDIR]}
 SEALCTL=${2:?usage: rights.sh DAEMON SEALCTL [OUTDIR]}
 OUT=${3:-${E2E_RIGHTS_OUT:-}}
-PY=${PYTHON:-python3}
 HARNESS=$HERE/postfix-harness.sh
 P1_SMTP=${PFH_SMTP_PORT:-10025}; P1_SINK=${PFH_SINK_PORT:-10026}; P1_SUB=${PFH_SUBMIT_PORT:-$((P1_SMTP + 2))}
 P2_SMTP=${PFH2_SMTP_PORT:-$((P1_SMTP + 10))}; P2_SINK=${PFH2_SINK_PORT:-$((P1_SINK + 10))}; P2_SUB=${PFH2_SUBMIT_PORT:-$((P1_SUB + 10))}
 
-PASS=0; FAIL=0
-ok() { PASS=$((PASS + 1)); echo "ok - $1"; }
-notok() { FAIL=$((FAIL + 1)); echo "not ok - $1: $2"; }
-note() { echo "# $*"; }
+. "$HERE/e2e-lib.sh" # ok/notok/bail/summary, send, data_reply, wait_socket
 
 for tool in swaks saslpasswd2 "$DAEMON" "$SEALCTL"; do
-    command -v "$tool" >/dev/null || [ -x "$tool" ] || { notok "setup" "$tool not found (.ci/setup installs swaks, sasl2-bin)"; echo "$PASS passed, $FAIL failed"; exit 1; }
+    command -v "$tool" >/dev/null || [ -x "$tool" ] || bail "setup" "$tool not found (.ci/setup installs swaks, sasl2-bin)"
 done
 
 # What an earlier run kept must not stand in for this run's envelope.
@@ -80,14 +76,10 @@ up() {
 
 # daemon NAME DIR POLICY — sealmilterd for the Postfix in DIR.
 daemon() {
-    local name=$1 dir=$2 policy=$3 sock=$2/run/sealmilter.sock i
+    local name=$1 dir=$2 policy=$3 sock=$2/run/sealmilter.sock
     ( exec "$DAEMON" --socket "unix:$sock" --policy "$policy" --foreground --user postfix ) >>"$W/log/$name.log" 2>&1 &
     PIDS+=($!)
-    for i in $(seq 1 300); do
-        [ -S "$sock" ] && break
-        kill -0 "${PIDS[-1]}" 2>/dev/null || { note "$name exited: $(tail -3 "$W/log/$name.log")"; return 1; }
-        sleep 0.1
-    done
+    wait_socket "${PIDS[-1]}" "$sock" "$W/log/$name.log" || return 1
     "$HARNESS" milter "$dir" "unix:$sock"
 }
 
@@ -126,11 +118,8 @@ EOP
 # sendto PORT NAME FILE FROM TO [SWAKS-ARGS] — output in $W/out/NAME.
 sendto() {
     local port=$1 name=$2 file=$3 from=$4 to=$5; shift 5
-    head -c -1 "$file" > "$W/out/$name.data"
-    swaks --server 127.0.0.1 --port "$port" --ehlo client.e2e.test --timeout 30 \
-        --from "$from" --to "$to" --data "@$W/out/$name.data" "$@" >"$W/out/$name" 2>&1
+    E2E_SMTP_PORT=$port send "$name" --from "$from" --to "$to" --data "@$file" "$@"
 }
-data_reply() { awk '/^ [-~]> \.$/ { getline; sub(/^<[-~*]+ +/, ""); print; exit }' "$W/out/$1"; }
 queued() { data_reply "$1" | sed -n 's/.*queued as \([0-9A-Za-z]*\).*/\1/p'; }
 # sink DIR TEXT — the delivered copy (file) containing TEXT, waiting up to 15 s.
 sink() { local i f; for i in $(seq 1 150); do f=$(grep -rlF -- "$2" "$1/sink" 2>/dev/null | head -1); [ -n "$f" ] && { echo "$f"; return 0; }; sleep 0.1; done; return 1; }
@@ -176,14 +165,14 @@ protect() {
 # ---------------------------------------------------------------------------
 TOK=r$$$RANDOM
 PID="<$TOK-p@int.test>"
-$PY "$HERE/rights_msgs.py" "$W/msgs" "$TOK" || { notok setup "rights_msgs.py failed"; echo "$PASS passed, $FAIL failed"; exit 1; }
+$PY "$HERE/rights_msgs.py" "$W/msgs" "$TOK" || bail setup "rights_msgs.py failed"
 note "work directory $W"
 
 # 1. SQLite
-up "$D1" "$P1_SMTP" "$P1_SINK" "$P1_SUB" || { notok "setup" "Postfix instance 1 did not start"; echo "$PASS passed, $FAIL failed"; exit 1; }
+up "$D1" "$P1_SMTP" "$P1_SINK" "$P1_SUB" || bail "setup" "Postfix instance 1 did not start"
 policy "$W/sqlite.yaml" "{sqlite: $W/reg/rights.db}" "$P1_SUB"
 r=$("$SEALCTL" check-config "$W/sqlite.yaml" 2>&1) && ok "sqlite: policy passes check-config" || notok "sqlite: check-config" "$r"
-daemon d1 "$D1" "$W/sqlite.yaml" || { notok setup "daemon 1"; echo "$PASS passed, $FAIL failed"; exit 1; }
+daemon d1 "$D1" "$W/sqlite.yaml" || bail setup "daemon 1"
 
 # Outside recipients get the envelope (issue 12's encrypt action) with the rights in
 # its payload meta; the passcode message goes to them separately; nothing readable leaves.
@@ -256,5 +245,4 @@ if [ -n "$PG" ]; then
     [ "$n" = 1 ] && ok "postgresql: one protected message in the shared registry" || notok "postgresql: registry rows" "$n"
 fi
 
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+summary

@@ -26,17 +26,9 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 DAEMON=${1:?usage: rules.sh DAEMON SEALCTL}
 SEALCTL=${2:?usage: rules.sh DAEMON SEALCTL}
-PY=${PYTHON:-python3}
-E2E=$HERE/e2e.py
 
 . "$HERE/postfix-harness.sh"
-. "$HERE/e2e-lib.sh"   # send, tok, data_reply
-E2E_SMTP_PORT=$PFH_SMTP_PORT
-
-PASS=0; FAIL=0
-ok() { PASS=$((PASS + 1)); echo "ok - $1"; }
-notok() { FAIL=$((FAIL + 1)); echo "not ok - $1: $2"; }
-note() { echo "# $*"; }
+. "$HERE/e2e-lib.sh"   # ok/notok/bail/summary, send, tok, data_reply, start_daemon
 
 missing=
 for t in postfix postconf swaks saslpasswd2 "$PY" "$DAEMON" "$SEALCTL"; do
@@ -45,23 +37,11 @@ done
 ls /usr/lib/x86_64-linux-gnu/sasl2/libplain.so* >/dev/null 2>&1 || ls /usr/lib/*/sasl2/libplain.so* >/dev/null 2>&1 || missing="$missing libsasl2-modules(PLAIN)"
 ls /usr/lib/*/sasl2/libsasldb.so* >/dev/null 2>&1 || missing="$missing libsasl2-modules-db(sasldb)"
 if [ -n "$missing" ]; then
-    notok "rules e2e prerequisites" "missing:$missing (run .ci/setup)"
-    echo "$PASS passed, $FAIL failed"; exit 1
+    bail "rules e2e prerequisites" "missing:$missing (run .ci/setup)"
 fi
 
-DAEMON_PID=
-cleanup() {
-    stop_daemon
-    [ -n "${E2E_KEEP:-}" ] && PFH_KEEP=1 && echo "# kept $PFH_DIR" >&2
-    pfh_cleanup
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-pfh_init || { echo "0 passed, 1 failed"; exit 1; }
-W=$PFH_DIR
-mkdir -p "$W/msgs" "$W/out" "$W/policy"
-SOCK=$W/run/sealmilter.sock
+e2e_harness_init # W, SOCK, E2E_SMTP_PORT
+mkdir -p "$W/policy"
 POLICY=$W/policy/rules.yaml
 
 # The policy: audit rules, date windows, a list file, an AUTH rule ----------------
@@ -205,28 +185,6 @@ chown -R postfix: "$W/sasl"; chmod 750 "$W/sasl"; chmod 640 "$W/sasl/sasldb2" 2>
 pfh_postconf "smtpd_sasl_auth_enable = yes" "smtpd_sasl_type = cyrus" "smtpd_sasl_path = smtpd" \
     "cyrus_sasl_config_path = $W/etc/sasl" "smtpd_sasl_local_domain = e2e.test" "smtpd_sasl_security_options = noanonymous"
 
-start_daemon() {
-    rm -f "$SOCK"
-    ( exec "$DAEMON" --socket "unix:$SOCK" --policy "$POLICY" --foreground --user postfix ) >>"$W/log/daemon.log" 2>&1 &
-    DAEMON_PID=$!
-    local i
-    for i in $(seq 1 300); do
-        if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
-            note "daemon exited at start: $(tail -5 "$W/log/daemon.log" | tr '\n' ' ')"; DAEMON_PID=; return 1
-        fi
-        [ -S "$SOCK" ] && $PY "$E2E" unixconnect "$SOCK" >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    note "daemon did not open $SOCK within 30 s"; return 1
-}
-stop_daemon() {
-    [ -n "$DAEMON_PID" ] || return 0
-    kill "$DAEMON_PID" 2>/dev/null
-    local i
-    for i in $(seq 1 30); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$DAEMON_PID" 2>/dev/null; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=
-}
-queued_id() { sed -n 's/^<[-~]  *250 .*queued as \([0-9A-Za-z]*\).*/\1/p' "$W/out/$1" | tail -1; }
 # delivered NAME TOKEN — DELIVERED: the message as the sink got it; WHY on failure.
 delivered() {
     local qid f
@@ -242,7 +200,7 @@ delivered() {
 # logline NAME — the daemon's decision line for message NAME's queue ID.
 logline() { local q; q=$(queued_id "$1"); [ -n "$q" ] && grep -E "^.*$q: action=" "$W/log/daemon.log" | tail -1; }
 
-pfh_start || { echo "$PASS passed, $((FAIL + 1)) failed"; exit 1; }
+pfh_start || bail
 start_daemon || note "daemon not running; every message will be tempfailed"
 pfh_milter "unix:$SOCK"
 
@@ -307,5 +265,4 @@ send r-partner --from alice@int.test --to bob@partner.test --data "@$W/msgs/r-pa
 if ! delivered r-partner "$T"; then notok "r4b exception (recipient_list)" "$WHY"
 else ok "r4b the enforced rule's exception (recipient in partners.txt) lets it through"; fi
 
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+summary

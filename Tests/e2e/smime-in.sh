@@ -22,39 +22,27 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 DAEMON=${1:?usage: smime-in.sh DAEMON SEALCTL}
 SEALCTL=${2:?usage: smime-in.sh DAEMON SEALCTL}
-PY=${PYTHON:-python3}
-E2E=$HERE/e2e.py
 . "$HERE/postfix-harness.sh"
-. "$HERE/e2e-lib.sh"
-E2E_SMTP_PORT=$PFH_SMTP_PORT
+. "$HERE/e2e-lib.sh" # ok/notok/bail/summary, send, tok, start_daemon, wait_sent, gpgsm_home
 
-PASS=0; FAIL=0
-ok() { PASS=$((PASS + 1)); echo "ok - $1"; }
-notok() { FAIL=$((FAIL + 1)); echo "not ok - $1: $2"; }
-note() { echo "# $*"; }
 for tool in openssl gpgsm swaks postfix cc; do
-    command -v $tool >/dev/null || { notok "tools" "$tool is not installed (Debian package $tool)"; echo "$PASS passed, $FAIL failed"; exit 1; }
+    command -v $tool >/dev/null || bail "tools" "$tool is not installed (Debian package $tool)"
 done
 
-DAEMON_PID=
+# At exit: the daemon, the gpg-agent of the private GNUPGHOME, the instance.
 cleanup() {
-    if [ -n "$DAEMON_PID" ]; then kill "$DAEMON_PID" 2>/dev/null; wait "$DAEMON_PID" 2>/dev/null; fi
+    stop_daemon
     [ -n "${GNUPGHOME:-}" ] && gpgconf --kill all >/dev/null 2>&1
-    [ -n "${E2E_KEEP:-}" ] && PFH_KEEP=1 && echo "# kept $PFH_DIR" >&2
-    pfh_cleanup
+    e2e_cleanup
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-pfh_init || { echo "0 passed, 1 failed"; exit 1; }
-W=$PFH_DIR
+e2e_harness_init # W, SOCK, E2E_SMTP_PORT; the trap runs cleanup above
 P=$W/pki
-mkdir -p "$W/msgs" "$W/out" "$W/store" "$W/keys" "$W/gnupg"
-SOCK=$W/run/sealmilter.sock
+mkdir -p "$W/store" "$W/keys" "$W/gnupg"
 POLICY=$W/policy.yaml
 AUTHSERV=mx.e2e.test
 
 if ! "$HERE/../smime/make-material.sh" "$P" >"$W/log/pki.log" 2>&1; then
-    notok "pki" "make-material.sh failed: $(tail -3 "$W/log/pki.log" | tr '\n' ' ')"; echo "$PASS passed, $FAIL failed"; exit 1
+    bail "pki" "make-material.sh failed: $(tail -3 "$W/log/pki.log" | tr '\n' ' ')"
 fi
 cp "$P/bob.key" "$W/keys/bob.key"
 chown postfix "$W/keys"/* "$W/store"; chmod 600 "$W/keys"/*
@@ -83,28 +71,19 @@ chmod 644 "$POLICY"
 if r=$("$SEALCTL" check-config --user postfix "$POLICY" 2>&1); then ok "policy loads (sealctl check-config --user postfix)"
 else notok "policy loads" "$r"; fi
 
-pfh_start || { echo "$PASS passed, $((FAIL + 1)) failed"; exit 1; }
-( exec "$DAEMON" --socket "unix:$SOCK" --policy "$POLICY" --foreground --user postfix ) >>"$W/log/daemon.log" 2>&1 &
-DAEMON_PID=$!
-for i in $(seq 1 300); do [ -S "$SOCK" ] && break; kill -0 $DAEMON_PID 2>/dev/null || break; sleep 0.1; done
-[ -S "$SOCK" ] || note "daemon did not start: $(tail -5 "$W/log/daemon.log" | tr '\n' ' ')"
+pfh_start || bail
+start_daemon || note "daemon not running; every message will be tempfailed"
 pfh_milter "unix:$SOCK"
 
-# gpgsm: a private GNUPGHOME; the CA trusted; alice's key (to sign) and bob's certificate (to encrypt to).
-export GNUPGHOME=$W/gnupg; chmod 700 "$GNUPGHOME"
+# gpgsm: a private GNUPGHOME with the CA trusted (gpgsm_home); alice's key (to sign)
+# and bob's certificate (to encrypt to).
+gpgsm_home "$P/ca.pem"
 {
-    echo "disable-crl-checks" > "$GNUPGHOME/gpgsm.conf"
-    echo "allow-loopback-pinentry" > "$GNUPGHOME/gpg-agent.conf"
-    gpgsm --batch --import "$P/ca.pem"
-    echo "$(openssl x509 -in "$P/ca.pem" -noout -fingerprint -sha1 | sed 's/.*=//') S relax" >> "$GNUPGHOME/trustlist.txt"
     openssl pkcs12 -export -legacy -in "$P/alice.pem" -inkey "$P/alice.key" -out "$W/msgs/alice.p12" -passout pass:e2e-pass
     gpgsm --batch --pinentry-mode loopback --passphrase-fd 0 --import "$W/msgs/alice.p12" <<<e2e-pass
     gpgsm --batch --import "$P/bob.pem"
-} >"$W/log/gpgsm-setup.log" 2>&1
-GPGSM=(gpgsm --batch --pinentry-mode loopback --passphrase-fd 0 --disable-crl-checks --disable-policy-checks)
+} >>"$W/log/gpgsm-setup.log" 2>&1
 
-queued_id() { sed -n 's/^<[-~]  *250 .*queued as \([0-9A-Za-z]*\).*/\1/p' "$W/out/$1" | tail -1; }
-wait_sent() { local q; q=$(queued_id "$1"); [ -n "$q" ] && pfh_wait_sent "$q" 20; }
 # got NAME TOKEN — the message the sink received (in $W/msgs/NAME.got).
 got() { local f; f=$(pfh_sink_find "$2" | head -1); [ -n "$f" ] && pfh_sink_message "$f" > "$W/msgs/$1.got"; }
 # head_of FILE / body_of FILE — a message's header section (unfolded) and body, LF line ends.
@@ -321,5 +300,4 @@ fi
 
 # The daemon's log names the queue ID with each S/MIME result.
 if grep -q "smime=pass" "$W/log/daemon.log"; then ok "log lines carry the S/MIME results"; else notok "log lines" "$(tail -3 "$W/log/daemon.log" | tr '\n' ' ')"; fi
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" = 0 ]
+summary

@@ -11,33 +11,16 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 DAEMON=${1:?usage: smime-out.sh DAEMON SEALCTL}
 SEALCTL=${2:?usage: smime-out.sh DAEMON SEALCTL}
-PY=${PYTHON:-python3}
-E2E=$HERE/e2e.py
 . "$HERE/postfix-harness.sh"
-. "$HERE/e2e-lib.sh"
-E2E_SMTP_PORT=$PFH_SMTP_PORT
+. "$HERE/e2e-lib.sh" # ok/notok/bail/summary, send, tok, data_reply, start_daemon, wait_sent, gpgsm_home
 
-PASS=0; FAIL=0
-ok() { PASS=$((PASS + 1)); echo "ok - $1"; }
-notok() { FAIL=$((FAIL + 1)); echo "not ok - $1: $2"; }
-note() { echo "# $*"; }
 for tool in openssl gpgsm swaks postfix; do
-    command -v $tool >/dev/null || { notok "tools" "$tool is not installed (Debian package ${tool/swaks/swaks})"; echo "$PASS passed, $FAIL failed"; exit 1; }
+    command -v $tool >/dev/null || bail "tools" "$tool is not installed (Debian package ${tool/swaks/swaks})"
 done
 
-DAEMON_PID=
-cleanup() {
-    if [ -n "$DAEMON_PID" ]; then kill "$DAEMON_PID" 2>/dev/null; wait "$DAEMON_PID" 2>/dev/null; fi
-    [ -n "${E2E_KEEP:-}" ] && PFH_KEEP=1 && echo "# kept $PFH_DIR" >&2
-    pfh_cleanup
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-pfh_init || { echo "0 passed, 1 failed"; exit 1; }
-W=$PFH_DIR
-mkdir -p "$W/msgs" "$W/out" "$W/pki" "$W/store" "$W/keys" "$W/gnupg"
+e2e_harness_init # W, SOCK, E2E_SMTP_PORT
+mkdir -p "$W/pki" "$W/store" "$W/keys" "$W/gnupg"
 P=$W/pki
-SOCK=$W/run/sealmilter.sock
 POLICY=$W/policy.yaml
 
 # --- the PKI ------------------------------------------------------------------------
@@ -68,7 +51,7 @@ pki() {
         openssl pkcs12 -export -legacy -in rsa.pem -inkey rsa.key -out rsa.p12 -passout pass:rsa-pass || return 1
 }
 if ! (pki) >"$W/log/pki.log" 2>&1; then
-    notok "pki" "openssl could not make the test PKI: $(tail -3 "$W/log/pki.log" | tr '\n' ' ')"; echo "$PASS passed, $FAIL failed"; exit 1
+    bail "pki" "openssl could not make the test PKI: $(tail -3 "$W/log/pki.log" | tr '\n' ' ')"
 fi
 cp "$P/signer.p12" "$P/signer.pass" "$W/keys/"
 head -c 32 /dev/urandom | base64 > "$W/keys/marker.key"
@@ -135,27 +118,15 @@ if [ $rc = 1 ] && [[ "$r" == *"unusable: expired on 2020-02-01"* ]] && [[ "$r" =
 else notok "sealctl cert lookup says why none" "exit $rc: $r"; fi
 if "$SEALCTL" cert list --store "$W/store" | grep -q "^ec@ext.test"; then ok "sealctl cert list"; else notok "sealctl cert list" "$("$SEALCTL" cert list --store "$W/store" 2>&1)"; fi
 
-pfh_start || { echo "$PASS passed, $((FAIL + 1)) failed"; exit 1; }
-( exec "$DAEMON" --socket "unix:$SOCK" --policy "$POLICY" --foreground --user postfix ) >>"$W/log/daemon.log" 2>&1 &
-DAEMON_PID=$!
-for i in $(seq 1 300); do [ -S "$SOCK" ] && break; kill -0 $DAEMON_PID 2>/dev/null || break; sleep 0.1; done
-[ -S "$SOCK" ] || note "daemon did not start: $(tail -5 "$W/log/daemon.log" | tr '\n' ' ')"
+pfh_start || bail
+start_daemon || note "daemon not running; every message will be tempfailed"
 pfh_milter "unix:$SOCK"
 
-# gpgsm: a private GNUPGHOME, the CA trusted, the RSA recipient's key imported.
-export GNUPGHOME=$W/gnupg; chmod 700 "$GNUPGHOME"
-{
-    echo "disable-crl-checks" > "$GNUPGHOME/gpgsm.conf"
-    echo "allow-loopback-pinentry" > "$GNUPGHOME/gpg-agent.conf"
-    gpgsm --batch --import "$P/ca.pem"
-    fpr=$(openssl x509 -in "$P/ca.pem" -noout -fingerprint -sha1 | sed 's/.*=//')
-    echo "$fpr S relax" >> "$GNUPGHOME/trustlist.txt"
-    # gpgsm 2.2 reads PKCS#12 in the legacy algorithms only (openssl pkcs12 -legacy).
-    gpgsm --batch --pinentry-mode loopback --passphrase-fd 0 --import "$P/rsa.p12" <<<rsa-pass
-} >"$W/log/gpgsm-setup.log" 2>&1
-GPGSM=(gpgsm --batch --pinentry-mode loopback --passphrase-fd 0 --disable-crl-checks --disable-policy-checks)
+# gpgsm: a private GNUPGHOME with the CA trusted (gpgsm_home), the RSA recipient's key
+# imported (gpgsm 2.2 reads PKCS#12 in the legacy algorithms only: openssl pkcs12 -legacy).
+gpgsm_home "$P/ca.pem"
+gpgsm --batch --pinentry-mode loopback --passphrase-fd 0 --import "$P/rsa.p12" <<<rsa-pass >>"$W/log/gpgsm-setup.log" 2>&1
 
-queued_id() { sed -n 's/^<[-~]  *250 .*queued as \([0-9A-Za-z]*\).*/\1/p' "$W/out/$1" | tail -1; }
 # got NAME TOKEN ADDRESS — the copy the sink received for ADDRESS (in $W/msgs/NAME.ADDRESS).
 got() {
     local f
@@ -188,7 +159,6 @@ PY
 }
 # der FILE OUT — the CMS of an application/pkcs7-mime message, decoded (gpgsm reads CMS, not MIME).
 der() { $PY -c 'import sys, email; m = email.message_from_binary_file(open(sys.argv[1], "rb")); open(sys.argv[2], "wb").write(m.get_payload(decode=True))' "$1" "$2"; }
-wait_sent() { local q; q=$(queued_id "$1"); [ -n "$q" ] && pfh_wait_sent "$q" 20; }
 
 # (1) signed: openssl cms -verify and gpgsm --verify; the content is the original's.
 T=$(tok sign); msg "$W/msgs/s.eml" "$T" E2E-SIGN rsa@ext.test
@@ -331,10 +301,7 @@ fi
 # (9) fail closed: a fresh daemon whose signing identity's passphrase file became
 # unreadable after the policy was loaded -> 451, nothing delivered, a log line that
 # names the file and holds no secret.
-kill "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; rm -f "$SOCK"
-( exec "$DAEMON" --socket "unix:$SOCK" --policy "$POLICY" --foreground --user postfix ) >>"$W/log/daemon.log" 2>&1 &
-DAEMON_PID=$!
-for i in $(seq 1 300); do [ -S "$SOCK" ] && break; sleep 0.1; done
+stop_daemon; start_daemon
 chmod 000 "$W/keys/signer.pass"; chown root "$W/keys/signer.pass"
 T=$(tok nokey); msg "$W/msgs/k.eml" "$T" E2E-SIGN rsa@ext.test
 send k --from alice@int.test --to rsa@ext.test --data "@$W/msgs/k.eml"
@@ -344,5 +311,4 @@ if [[ "$r" == 451*4.7.1* ]] && [ -z "$(pfh_sink_find "$T")" ] && [[ "$line" == *
     ok "fail closed: unreadable passphrase file -> '$r'; logged: ${line#*error=}"
 else notok "fail closed: unreadable passphrase" "reply '$r'; log: $line"; fi
 
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" = 0 ]
+summary

@@ -25,15 +25,9 @@ extension CipherCondition {
     }
 }
 
-extension TLSCertSubjectCondition {
+extension TLSCertNameCondition {
     public func explain(in message: MessageFacts, recipients: [String], held: Bool) -> String? {
-        TLSFacts(macros: message.macros).subject.map { "client certificate subject '\($0)'" } ?? "no verified client certificate"
-    }
-}
-
-extension TLSCertIssuerCondition {
-    public func explain(in message: MessageFacts, recipients: [String], held: Bool) -> String? {
-        TLSFacts(macros: message.macros).issuer.map { "client certificate issuer '\($0)'" } ?? "no verified client certificate"
+        Name.read(TLSFacts(macros: message.macros)).map { "client certificate \(Name.noun) '\($0)'" } ?? "no verified client certificate"
     }
 }
 

@@ -9,7 +9,7 @@ import SealPolicy
 /// It shares the body conditions' one pass: the engine compiles it into the same
 /// policy-wide pattern set (``slot``), each text part is scanned once for all of
 /// them, and this condition looks at the hits of the attachment parts.
-public struct AttachmentContentCondition: Condition {
+public struct AttachmentContentCondition: TextMatchCondition {
     public static let key = "attachment_content"
     public static let picksParts = true
     public var matcher: TextMatcher
@@ -17,13 +17,6 @@ public struct AttachmentContentCondition: Condition {
     public internal(set) var slot: Int? = nil
 
     public init(matcher: TextMatcher) { self.matcher = matcher }
-
-    public static func load(_ value: PolicyNode, _ what: String, _ reader: PolicyReader) -> [Self]? {
-        reader.textMatcher(value, what, extra: []).map { [Self(matcher: $0.0)] }
-    }
-
-    public var stage: Stage { .body }
-    public var readsText: Bool { true }
 
     public func holds(in message: MessageFacts, recipients: [String]) -> Bool {
         message.textPartIndices.contains { picks(part: $0, in: message) }

@@ -7,16 +7,11 @@ import SealPolicy
 /// `unscannable:`, which looks at the whole message (an S/MIME or PGP message,
 /// a rights-protected message, an ambiguous structure), it looks at attachments
 /// only. Picks those attachments for `remove_attachments: true`.
-public struct AttachmentUnscannableCondition: Condition {
+public struct AttachmentUnscannableCondition: UnscannableKindsCondition {
     public static let key = "attachment_unscannable"
-    public static let picksParts = true
     public var kinds: UnscannableSet
 
-    public static func load(_ value: PolicyNode, _ what: String, _ reader: PolicyReader) -> [Self]? {
-        reader.unscannable(value, what).map { [Self(kinds: $0)] }
-    }
-
-    public var stage: Stage { .body }
+    public init(kinds: UnscannableSet) { self.kinds = kinds }
 
     public func holds(in message: MessageFacts, recipients: [String]) -> Bool {
         message.partKinds.keys.contains { picks(part: $0, in: message) }

@@ -7,20 +7,13 @@ import SealPolicy
 /// The engine compiles every body condition of a policy into one pattern set
 /// (``Engine`` gives each its ``slot``), so a message's text parts are scanned
 /// once for all of them, however many rules there are.
-public struct BodyCondition: Condition {
+public struct BodyCondition: TextMatchCondition {
     public static let key = "body"
     public var matcher: TextMatcher
     /// This condition's index in the engine's policy-wide body set (nil: scan alone).
     public internal(set) var slot: Int? = nil
 
     public init(matcher: TextMatcher) { self.matcher = matcher }
-
-    public static func load(_ value: PolicyNode, _ what: String, _ reader: PolicyReader) -> [Self]? {
-        reader.textMatcher(value, what, extra: []).map { [Self(matcher: $0.0)] }
-    }
-
-    public var stage: Stage { .body }
-    public var readsText: Bool { true }
 
     public func holds(in message: MessageFacts, recipients: [String]) -> Bool {
         if let slot, let hits = message.bodyMatches() { return hits.contains(slot) }

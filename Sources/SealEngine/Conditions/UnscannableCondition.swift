@@ -4,17 +4,12 @@ import SealPolicy
 /// `unscannable: any | KIND | [KINDS]`: content of one of these kinds was found
 /// (`any` loads as the set of every kind). Picks those parts for
 /// `remove_attachments: true`.
-public struct UnscannableCondition: Condition {
+public struct UnscannableCondition: UnscannableKindsCondition {
     public static let key = "unscannable"
-    public static let picksParts = true
     /// Empty: any kind at all.
     public var kinds: UnscannableSet
 
-    public static func load(_ value: PolicyNode, _ what: String, _ reader: PolicyReader) -> [Self]? {
-        reader.unscannable(value, what).map { [Self(kinds: $0)] }
-    }
-
-    public var stage: Stage { .body }
+    public init(kinds: UnscannableSet) { self.kinds = kinds }
 
     public func holds(in message: MessageFacts, recipients: [String]) -> Bool {
         kinds.isEmpty ? !message.unscannable.isEmpty : !message.unscannable.intersection(kinds).isEmpty
