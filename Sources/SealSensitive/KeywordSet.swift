@@ -10,8 +10,21 @@ final class KeywordSet: Sendable {
     let database: PatternDatabase
     /// The byte length of each keyword, by id.
     let lengths: [Int]
+    /// Whether a keyword must start (end) a word: it begins (ends) with a letter or digit.
+    /// Judged here on the hit rather than by `\b` in the expressions: plain caseless
+    /// literals take Hyperscan's fastest path, and a window scan is mostly its setup.
+    let startsWord: [Bool], endsWord: [Bool]
+    /// The longest keyword: how far beyond the distance a window reaches, so that a keyword
+    /// ending within the distance is seen whole.
+    let maxLength: Int
 
-    init(database: PatternDatabase, lengths: [Int]) { self.database = database; self.lengths = lengths }
+    init(database: PatternDatabase, keywords: [String]) {
+        self.database = database
+        lengths = keywords.map { $0.utf8.count }
+        startsWord = keywords.map { $0.utf8.first.map(SensitiveScanner.isAlnum) ?? false }
+        endsWord = keywords.map { $0.utf8.last.map(SensitiveScanner.isAlnum) ?? false }
+        maxLength = lengths.max() ?? 0
+    }
 
     private static let cache = Mutex<[[String]: KeywordSet]>([:])
 
@@ -20,9 +33,9 @@ final class KeywordSet: Sendable {
         let list = Set(keywords.filter { !$0.isEmpty }).sorted()
         if list.isEmpty { return nil }
         if let k = cache.withLock({ $0[list] }) { return k }
-        let exprs = list.enumerated().map { SensitiveDetector.keywordExpression($1, id: UInt32($0)) }
+        let exprs = list.enumerated().map { PatternExpression.literal($1, id: UInt32($0), caseless: true, flags: []) }
         guard let db = try? PatternDatabase(exprs, mode: .block) else { return nil }  // literals always compile
-        let k = KeywordSet(database: db, lengths: list.map { $0.utf8.count })
+        let k = KeywordSet(database: db, keywords: list)
         cache.withLock {
             if $0.count >= 256 { $0.removeAll() }  // policies reloaded with ever new lists
             $0[list] = k
@@ -30,34 +43,50 @@ final class KeywordSet: Sendable {
         return k
     }
 
-    /// Whether a keyword lies within `distance` bytes of `range` in `t` (not overlapping it).
+    /// Whether a keyword lies within `distance` bytes of `range` in `t` (not overlapping it);
+    /// the scan of the window stops at the first one.
     func near(_ range: Range<Int>, in t: UnsafeBufferPointer<UInt8>, distance: Int, scratch: Scratch? = nil) -> Bool {
-        let hits = self.hits(in: t, around: range.lowerBound..<range.upperBound, distance: distance, scratch: scratch)
-        return Self.near(range, hits: hits, distance: distance)
+        var found = false
+        scan(t, around: range, distance: distance, scratch: scratch) { h in
+            found = Self.near(range, hit: h, distance: distance)
+            return !found
+        }
+        return found
+    }
+
+    /// Whether the keyword at `h` lies within `distance` bytes of `range` (not overlapping it).
+    @inline(__always) static func near(_ range: Range<Int>, hit h: Range<Int>, distance: Int) -> Bool {
+        !(h.lowerBound < range.upperBound && h.upperBound > range.lowerBound)
+            && h.upperBound >= range.lowerBound - distance && h.lowerBound <= range.upperBound + distance
     }
 
     /// Whether one of `hits` lies within `distance` bytes of `range` (not overlapping it).
     static func near(_ range: Range<Int>, hits: [Range<Int>], distance: Int) -> Bool {
-        hits.contains { h in
-            !(h.lowerBound < range.upperBound && h.upperBound > range.lowerBound)
-                && h.upperBound >= range.lowerBound - distance && h.lowerBound <= range.upperBound + distance
-        }
+        hits.contains { near(range, hit: $0, distance: distance) }
     }
 
     /// The keywords in `t` within `distance` bytes of `span` (one scan of that window: a
     /// cluster of matches close together shares it), as byte ranges.
     func hits(in t: UnsafeBufferPointer<UInt8>, around span: Range<Int>, distance: Int, scratch: Scratch? = nil) -> [Range<Int>] {
-        // One byte more on each side, so that a keyword's word boundary is judged on the
-        // real neighbour; matches touching the window's cut edges are not trusted.
-        let lo = max(0, span.lowerBound - distance - 1), hi = min(t.count, span.upperBound + distance + 1)
-        guard lo < hi else { return [] }
         var hits: [Range<Int>] = []
-        database.scanMatches(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(t)[lo..<hi]), scratch: scratch) { m in
-            let to = lo + m.to, from = to - lengths[Int(m.id)]
-            if (from <= lo && lo > 0) || (to >= hi && hi < t.count) { return true }
-            hits.append(from..<to)
-            return true
-        }
+        scan(t, around: span, distance: distance, scratch: scratch) { hits.append($0); return true }
         return hits
+    }
+
+    /// Scans the window of `distance` bytes around `span` for keywords that stand as words
+    /// where they must, handing each to `body` (which returns false to stop).
+    private func scan(_ t: UnsafeBufferPointer<UInt8>, around span: Range<Int>, distance: Int, scratch: Scratch?,
+                      _ body: (Range<Int>) -> Bool) {
+        let lo = max(0, span.lowerBound - distance - maxLength), hi = min(t.count, span.upperBound + distance + maxLength)
+        guard lo < hi else { return }
+        database.scanMatches(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(t)[lo..<hi]), scratch: scratch) { m in
+            let id = Int(m.id)
+            let to = lo + m.to, from = to - lengths[id]
+            // A keyword that begins or ends with a letter or digit stands as a word there
+            // (judged on the real neighbours, inside the window or not).
+            if startsWord[id] && from > 0 && SensitiveScanner.isWord(t[from - 1]) { return true }
+            if endsWord[id] && to < t.count && SensitiveScanner.isWord(t[to]) { return true }
+            return body(from..<to)
+        }
     }
 }

@@ -106,17 +106,4 @@ public struct SensitiveDetector: Sendable {
     /// reported every phone and order number: the shared scan ran at half the speed on
     /// digit-rich text (measured with `sealbench --mode detectors`).
     static let cardExpression = "(?:[0-9]{4,}[ \\-]?){2}[0-9]{4,}\\b"
-
-    /// A keyword as an expression: a caseless literal, a whole word where it begins or
-    /// ends with a letter or digit.
-    static func keywordExpression(_ k: String, id: UInt32) -> PatternExpression {
-        let lit = PatternExpression.literal(k, id: id, caseless: true, flags: [])
-        func isWord(_ c: UInt8?) -> Bool {
-            guard let c else { return false }
-            return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 95
-        }
-        let u = Array(k.utf8)
-        let pattern = (isWord(u.first) ? "\\b" : "") + lit.pattern + (isWord(u.last) ? "\\b" : "")
-        return PatternExpression(pattern, id: id, flags: lit.flags)
-    }
 }

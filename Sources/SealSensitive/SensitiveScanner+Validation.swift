@@ -110,6 +110,11 @@ extension SensitiveScanner {
                         span = min(span.lowerBound, cands[j].range.lowerBound)..<max(span.upperBound, cands[j].range.upperBound)
                         j += 1
                     }
+                    if j == i + 1 {  // alone: the window's scan stops at the first keyword
+                        emit(c, keywords.near(c.range, in: t, distance: detector.distance, scratch: scratch) ? c.base.raised : c.base)
+                        i = j
+                        continue
+                    }
                     let hits = keywords.hits(in: t, around: span, distance: detector.distance, scratch: scratch)
                     for k in i..<j {
                         let near = KeywordSet.near(cands[k].range, hits: hits, distance: detector.distance)

@@ -6,11 +6,22 @@ import SealSensitive
 /// alone (no MIME): every built-in type and two custom ones in one scanner, over a generated
 /// text of realistic density, in 1 MiB pieces (the size of a large text part): the Hyperscan
 /// pass with the candidates validated and rated, and the pass alone for reference.
-func runDetectorBench(textMB: Int) {
+/// `--text-file FILE`: the text is FILE's bytes (real decoded text, for example that of
+/// `Benchmarks/detectors/corpus-text.py`) repeated to the size asked for.
+func runDetectorBench(textMB: Int, textFile: String? = nil) {
     // Numbers in 3% of the words (DETECTOR_NUMBERS_PERCENT): about 4% of the bytes are
     // digits, against 0.8% in the parser corpus's text parts.
     let numbersPercent = Int(ProcessInfo.processInfo.environment["DETECTOR_NUMBERS_PERCENT"] ?? "3") ?? 3
-    let text = detectorBenchText(bytes: textMB << 20, numbersPercent: numbersPercent)
+    let text: [UInt8]
+    if let textFile {
+        guard let d = FileManager.default.contents(atPath: textFile), !d.isEmpty else { fail("--text-file \(textFile): cannot read it, or it is empty") }
+        var t = [UInt8]()
+        t.reserveCapacity(textMB << 20)
+        while t.count < textMB << 20 { t += d.prefix((textMB << 20) - t.count) }
+        text = t
+    } else {
+        text = detectorBenchText(bytes: textMB << 20, numbersPercent: numbersPercent)
+    }
     let digits = text.reduce(0) { $0 + ($1 >= 48 && $1 <= 57 ? 1 : 0) }
     var detectors = SensitiveDetector.builtinNames.map { SensitiveDetector.builtin($0)! }
     detectors.append(SensitiveDetector(name: "employee_id", kind: .custom(pattern: "EMP-[0-9]{6}", caseless: false),

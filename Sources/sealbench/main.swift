@@ -16,7 +16,7 @@
 //       memchr search it replaced, for reference), the hostile expressions of issue 8 on their
 //       inputs, 1000 expressions as one TextMatcher, as 1000 TextMatchers, and as a
 //       TextMatcherSet (block and stream mode); one line per case, compile times included.
-//   sealbench --mode detectors [--text-mb N]
+//   sealbench --mode detectors [--text-mb N] [--text-file FILE]
 //       The sensitive-information detectors on text alone (DetectorBench.swift): every
 //       built-in type and two custom ones in one scan of a generated text of realistic
 //       density; GB/s with validation, and of the Hyperscan pass alone.
@@ -71,6 +71,7 @@ var maxRSSMB: Int? = nil
 var files: [String] = []
 var policyFile: String? = nil
 var textMB = 4
+var textFile: String? = nil
 while !args.isEmpty {
     let a = args.removeFirst()
     switch a {
@@ -79,15 +80,16 @@ while !args.isEmpty {
     case "--stream-gb": guard let v = Double(value(&args, a)) else { fail("--stream-gb needs a number") }; streamGB = v
     case "--policy": policyFile = value(&args, a)
     case "--text-mb": guard let v = Int(value(&args, a)) else { fail("--text-mb needs a number") }; textMB = v
+    case "--text-file": textFile = value(&args, a)
     case "--max-rss-mb": guard let v = Int(value(&args, a)) else { fail("--max-rss-mb needs a number") }; maxRSSMB = v
     case "-h", "--help":
-        print("usage: sealbench --mode policy|decode-all [--iterations N] [--policy FILE] FILES...\n       sealbench --mode matchers|detectors [--text-mb N]\n       sealbench --stream-gb N [--max-rss-mb M]")
+        print("usage: sealbench --mode policy|decode-all [--iterations N] [--policy FILE] FILES...\n       sealbench --mode matchers|detectors [--text-mb N] [--text-file FILE]\n       sealbench --stream-gb N [--max-rss-mb M]")
         exit(0)
     default: files.append(a)
     }
 }
 if mode == "matchers" { runMatcherBench(textMB: textMB); exit(0) }
-if mode == "detectors" { runDetectorBench(textMB: textMB); exit(0) }
+if mode == "detectors" { runDetectorBench(textMB: textMB, textFile: textFile); exit(0) }
 /// The engine's conditions plus the feature modules the benchmark policies use.
 let registry: Registry = {
     var r = Registry.builtin

@@ -111,4 +111,17 @@ import SealPattern
         #expect(near == f.filter { $0.range.lowerBound - 4 <= SensitiveDetector.defaultDistance }.count)
         #expect(near > 5 && near < 200)
     }
+
+    @Test func keywordsCountOnlyAsWholeWords() throws {
+        // "card" inside "discarded" and "visa" inside "visas" are no keywords; "card:" is.
+        #expect(try scan("discarded 4111 1111 1111 1111", "credit_card").map(\.confidence) == [.medium])
+        #expect(try scan("visas: 4111 1111 1111 1111", "credit_card").map(\.confidence) == [.medium])
+        #expect(try scan("card:4111 1111 1111 1111", "credit_card").map(\.confidence) == [.high])
+        // A keyword ending just within the distance counts; one ending just outside does not.
+        let d = SensitiveDetector.defaultDistance
+        let within = "card" + String(repeating: " ", count: d) + "4111111111111111"
+        let outside = "card" + String(repeating: " ", count: d + 1) + "4111111111111111"
+        #expect(try scan(within, "credit_card").map(\.confidence) == [.high])
+        #expect(try scan(outside, "credit_card").map(\.confidence) == [.medium])
+    }
 }
