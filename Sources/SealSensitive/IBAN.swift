@@ -33,10 +33,6 @@ public enum IBAN {
         return lengthTable[Int(a - 65) * 26 + Int(b - 65)]
     }
 
-    /// The candidate expression: a registry country's letters and two check digits. Led by
-    /// the countries as literals, it runs several times faster than `[A-Z]{2}[0-9]{2}` over
-    /// text with capitals in it, and reports only real countries.
-    public static let trigger: String = "(?:" + lengths.keys.sorted().joined(separator: "|") + ")[0-9]{2}"
 
     /// The longest IBAN of the registry (the candidate pattern's bound).
     public static let maxLength = 34

@@ -55,8 +55,10 @@ extension SensitiveScanner {
                         }
                     }
                 case .iban:
-                    let start = m.to - 4
-                    guard start >= readUpTo[d], !(start > 0 && SensitiveScanner.isWord(t[start - 1])),
+                    // The candidate ends at the first check digit, right after the country.
+                    let start = m.to - 3
+                    guard start >= readUpTo[d], start >= 0, SensitiveScanner.isDigit(t[start + 2]),
+                          !(start > 0 && SensitiveScanner.isWord(t[start - 1])),
                           let r = SensitiveScanner.iban(t, start: start) else { continue }
                     readUpTo[d] = r.upperBound
                     let value = t[r].filter { $0 != 32 }

@@ -21,11 +21,20 @@ public enum VAT {
         public let prefix: String
         public let shapes: [String]
         let check: (@Sendable ([UInt8]) -> Bool)?
+        /// The shapes as bytes, and their lengths (a body of another length fits none).
+        let shapeBytes: [[UInt8]]
+        let lengths: ClosedRange<Int>
+
+        init(prefix: String, shapes: [String], check: (@Sendable ([UInt8]) -> Bool)?) {
+            self.prefix = prefix; self.shapes = shapes; self.check = check
+            shapeBytes = shapes.map { Array($0.utf8) }
+            lengths = (shapeBytes.map(\.count).min() ?? 0)...(shapeBytes.map(\.count).max() ?? 0)
+        }
 
         /// Whether `body` has one of the country's shapes.
-        public func fits(_ body: [UInt8]) -> Bool {
-            shapes.contains { shape in
-                let sh = Array(shape.utf8)
+        public func fits<C: Collection>(_ body: C) -> Bool where C.Element == UInt8 {
+            guard lengths.contains(body.count) else { return false }
+            return shapeBytes.contains { sh in
                 guard sh.count == body.count else { return false }
                 for (p, c) in zip(sh, body) {
                     let digit = c >= 48 && c <= 57, letter = c >= 65 && c <= 90
@@ -58,14 +67,16 @@ public enum VAT {
         return t
     }()
 
-    /// The one candidate expression of all countries: a country prefix (that it starts a
-    /// word is checked in Swift), an optional space and the first character of a number (found by its end; the
-    /// number itself is read and checked against the country's shapes in Swift). One
-    /// literal-led expression instead of one per country keeps the scan fast.
-    public static let trigger: String = {
-        let digitFirst = countries.map(\.prefix).joined(separator: "|")
-        return "(?:(?:\(digitFirst)) ?[0-9]|AT ?U|ES ?[A-Z]|FR ?[A-HJ-NP-Z]|XI ?(?:GD|HA))"
-    }()
+    /// The candidate expressions: two capitals, an optional space and a digit (shared with
+    /// the IBAN detector: ``SensitiveDetector/countryDigitExpression``), and the prefixes of
+    /// the countries whose numbers start with a letter. The prefix's country, that it starts
+    /// a word, and the number's shape are checked in Swift. Capitals as a class rather than
+    /// the 28 prefixes as literals: two-letter literals made the scan of text with capitals
+    /// in it (documentation, HTML, rewritten URLs) twice as slow, and the class is shared.
+    public static let triggers: [String] = [
+        SensitiveDetector.countryDigitExpression,
+        "(?:AT ?U|ES ?[A-Z]|FR ?[A-HJ-NP-Z]|XI ?(?:GD|HA))",
+    ]
 
     /// The number at a trigger match ending at `end` in `t`: its range (prefix included),
     /// the prefix and the body (no space); nil when the characters there have no shape of
@@ -74,7 +85,8 @@ public enum VAT {
         func isWord(_ c: UInt8) -> Bool { (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 95 }
         // The trigger took one body character (two for XI GD/HA), after an optional space.
         for taken in 1...2 {
-            for spaced in [false, true] {
+            for spacedBit in 0..<2 {
+                let spaced = spacedBit == 1
                 let bodyStart = end - taken
                 let prefixStart = bodyStart - (spaced ? 3 : 2)
                 guard prefixStart >= 0 else { continue }
@@ -88,9 +100,8 @@ public enum VAT {
                 var e = bodyStart
                 while e < t.count, (t[e] >= 48 && t[e] <= 57) || (t[e] >= 65 && t[e] <= 90) || t[e] == 43 || t[e] == 42 { e += 1 }
                 if e < t.count && isWord(t[e]) { continue }
-                let body = Array(t[bodyStart..<e])
-                guard country.fits(body) else { continue }
-                return (prefixStart..<e, country, body)
+                guard country.fits(t[bodyStart..<e]) else { continue }
+                return (prefixStart..<e, country, Array(t[bodyStart..<e]))
             }
         }
         return nil

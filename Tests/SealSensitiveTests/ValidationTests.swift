@@ -61,16 +61,20 @@ import SealPattern
         #expect(try scan("a 123 45 6789 and 234-56-7890", "us_ssn").count == 2)
     }
 
-    @Test func ibanTriggerIsEveryRegistryCountryAndNothingElse() throws {
-        let db = try PatternDatabase([PatternExpression(IBAN.trigger, id: 0, flags: [])], mode: .block)
-        for (country, _) in IBAN.lengths {
-            var n = 0
-            withUTF8("x \(country)12 y") { b in db.scanMatches(b) { _ in n += 1; return true } }
-            #expect(n == 1, "\(country)")
+    @Test func ibansAndVATNumbersShareTheirCandidate() throws {
+        let iban = try #require(SensitiveDetector.builtin("iban")), vat = try #require(SensitiveDetector.builtin("eu_vat"))
+        let s = SensitiveScanner(detectors: [iban, vat])
+        // One expression for both (plus VAT's letter-led prefixes).
+        #expect(s.expressions.count == 2)
+        let db = try s.compile()
+        let f = withUTF8("IBAN GB29NWBK60161331926819, VAT DE136695976 and ATU13585627; XX12 3456") {
+            s.scan($0, database: db)
         }
-        var n = 0
-        withUTF8("ZZ12 QQ34 AA10") { b in db.scanMatches(b) { _ in n += 1; return true } }
-        #expect(n == 0)
+        #expect(f[0].map(\.redacted) == ["GB" + String(repeating: "*", count: 16) + "6819"])
+        #expect(f[1].map(\.detail) == ["DE", "AT, format only"])
+        // Spaced country and check digits are no IBAN; a VAT number may be spaced.
+        let g = withUTF8("GB 29NWBK60161331926819 and DE 136695976") { s.scan($0, database: db) }
+        #expect(g[0].isEmpty && g[1].count == 1)
     }
 
     @Test func keywordsAreLookedForOnlyWhereTheyDecide() throws {
