@@ -5,9 +5,12 @@
 #
 #   1. SQLite registry, one Postfix + daemon: a protected message is delivered with
 #      its labels; forwards of it to a new outside address (References, attached
-#      .eml, attached message/rfc822, quoted text re-wrapped, quoted text re-wrapped
-#      and partly edited) are refused with the documented reply and a log line
-#      naming the protected message; a reply to the original sender passes; a
+#      .eml, attached message/rfc822 by its text, a message/rfc822 nested in a
+#      forwarded message/rfc822 with its text replaced entirely by its Message-ID
+#      alone, quoted text re-wrapped, quoted text re-wrapped and partly edited) are
+#      refused with the documented reply and a log line
+#      naming the protected message; a reply to the original sender passes, and so
+#      does that nested forward with an unrelated inner Message-ID; a
 #      subject tag from an unauthenticated sender does nothing; from a sender who
 #      authenticated with SMTP AUTH (Cyrus SASL, sasldb, in the private Postfix) the
 #      template applies and the tag is gone; `sealctl rights list|show|expire`.
@@ -201,8 +204,9 @@ else notok "envelope: outside recipient delivered" "$(data_reply env)"; fi
 if protect sqlite "$P1_SMTP" "$D1"; then
     r=$("$SEALCTL" rights show --registry "sqlite:$W/reg/rights.db" "$PID" 2>&1)
     [[ "$r" == *"do-not-forward"*"to=bob@int.test,carol@int.test"*"64 shingle hashes"* ]] && ok "sqlite: sealctl rights show" || notok "sqlite: sealctl rights show" "$r"
-    for m in fwd-refs fwd-eml fwd-rfc822 fwd-quote fwd-edit; do refused sqlite "$P1_SMTP" "$m" d1; done
+    for m in fwd-refs fwd-eml fwd-rfc822 fwd-rfc822-id fwd-quote fwd-edit; do refused sqlite "$P1_SMTP" "$m" d1; done
     passes sqlite "$P1_SMTP" "$D1" reply bob@int.test alice@int.test
+    passes sqlite "$P1_SMTP" "$D1" fwd-rfc822-other bob@int.test eve@ext.test
 fi
 
 # Manual template: the tag from an unauthenticated sender does nothing.
@@ -238,7 +242,7 @@ if [ -n "$PG" ]; then
     policy "$W/pg2.yaml" "{postgresql: \"$URI\"}" "$P2_SUB"
     daemon p1 "$D1" "$W/pg1.yaml" && daemon p2 "$D2" "$W/pg2.yaml"
     if protect "postgresql MTA 1" "$P1_SMTP" "$D1"; then
-        for m in fwd-refs fwd-eml fwd-rfc822 fwd-quote fwd-edit; do refused "postgresql MTA 2" "$P2_SMTP" "$m" p2; done
+        for m in fwd-refs fwd-eml fwd-rfc822 fwd-rfc822-id fwd-quote fwd-edit; do refused "postgresql MTA 2" "$P2_SMTP" "$m" p2; done
         passes "postgresql MTA 2" "$P2_SMTP" "$D2" reply bob@int.test alice@int.test
     fi
     n=$(psql "$URI" -Atc "select count(*) from sealmilter_protected" 2>&1)
