@@ -458,13 +458,13 @@ public final class MIMEParser {
         let nameBytes = field[..<nameEnd]
         let isContent = nameBytes.count > 8 && asciiLowerPrefixEquals(nameBytes, "content-")
         let isTop = headerPart == 0 && inTopHeaders
-        if !isContent && !isTop && !overLimit && !embeddedHeaderNames.isEmpty,
+        if !isTop && !overLimit && !embeddedHeaderNames.isEmpty,
            let parent = parts[headerPart].parent, parts[parent].kind == .message {
             let name = String(decoding: nameBytes, as: UTF8.self)
             if embeddedHeaderNames.contains(name.lowercased()) {
                 handler.embeddedHeader(self, index: headerPart, name: name, value: unfold(Array(field[(colon + 1)...])))
             }
-            return
+            if !isContent { return }
         }
         guard isContent || (isTop && !overLimit) else { return }
         let valueBytes = unfold(Array(field[(colon + 1)...]))

@@ -79,6 +79,8 @@ RnJvbTogYUBiCk1lc3NhZ2UtSUQ6IDxiNjRAZXhhbXBsZS5jb20+Cgp4Cg==
         }
         #expect(embeddedFields(msg, names: ["message-id", "subject"]).last == "1.2.1.1.1 Subject: x")
         #expect(embeddedFields(msg, names: []).isEmpty)
+        // Structure fields too, when named (and they still apply).
+        #expect(embeddedFields(msg, names: ["content-type"]) == ["1.2.1 Content-Type: multipart/mixed; boundary=w1"])
     }
 
     @Test func defaultHandlerIgnoresThem() {
