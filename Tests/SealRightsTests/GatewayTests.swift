@@ -141,6 +141,10 @@ final class GatewayTests: XCTestCase {
         assertRefused(forward(attached("message/rfc822", rewritten(messageID: "<p1@example.com>")), to: ["eve@outside.org"], headers: mixed), "message-id")
         // message/global (RFC 6532) likewise; the Message-ID folded onto a second line.
         assertRefused(forward(attached("message/global", rewritten(messageID: "\n <p1@example.com>")), to: ["eve@outside.org"], headers: mixed), "message-id")
+        // A base64-encoded message/rfc822 (kept as a leaf, read like an .eml).
+        let b64 = Data(rewritten(messageID: "<p1@example.com>").replacingOccurrences(of: "\n", with: "\r\n").utf8)
+            .base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
+        assertRefused(forward(attached("message/rfc822\nContent-Transfer-Encoding: base64", b64), to: ["eve@outside.org"], headers: mixed), "message-id")
         // Control: the same forward with an unrelated inner Message-ID passes.
         let control = forward(attached("message/rfc822", rewritten(messageID: "<lunch-7@example.com>")), to: ["eve@outside.org"], headers: mixed)
         XCTAssertEqual(control.1, .accept, control.0.logLine)
