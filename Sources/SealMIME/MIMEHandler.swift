@@ -19,4 +19,14 @@ public protocol MIMEHandler: AnyObject {
 
     /// A limit was exceeded; reported once per kind.
     func limitExceeded(_ parser: MIMEParser, _ kind: LimitKind)
+
+    /// A header field of an embedded message (the entity inside a message/rfc822 or
+    /// message/global part the parser opened, at any depth) whose name is in
+    /// ``MIMEParser/embeddedHeaderNames``; `index` is that entity's part index.
+    /// Values are unfolded, not decoded. Optional: does nothing by default.
+    func embeddedHeader(_ parser: MIMEParser, index: Int, name: String, value: String)
+}
+
+extension MIMEHandler {
+    public func embeddedHeader(_ parser: MIMEParser, index: Int, name: String, value: String) {}
 }

@@ -22,6 +22,13 @@ public final class MIMEParser {
     /// Decode every leaf to its end even when the handler stops wanting bytes, so
     /// that ``MIMEPart/decodedSize`` is exact for every leaf (costs the full decode).
     public var decodeAll: Bool
+    /// Lowercased names of header fields of embedded messages to hand to the handler
+    /// (``MIMEHandler/embeddedHeader(_:index:name:value:)``), e.g. `["message-id"]`;
+    /// empty (the default): none. Only the header sections of entities inside
+    /// message/rfc822 and message/global parts count, within ``ParserLimits/maxHeaders``
+    /// fields per section and ``ParserLimits/maxHeaderBytes`` per field; the parser
+    /// keeps nothing of them itself.
+    public var embeddedHeaderNames: Set<String> = []
     /// The part tree in document order; the root is index 0.
     public private(set) var parts: [MIMEPart] = []
     /// The limits exceeded so far.
@@ -451,6 +458,14 @@ public final class MIMEParser {
         let nameBytes = field[..<nameEnd]
         let isContent = nameBytes.count > 8 && asciiLowerPrefixEquals(nameBytes, "content-")
         let isTop = headerPart == 0 && inTopHeaders
+        if !isTop && !overLimit && !embeddedHeaderNames.isEmpty,
+           let parent = parts[headerPart].parent, parts[parent].kind == .message {
+            let name = String(decoding: nameBytes, as: UTF8.self)
+            if embeddedHeaderNames.contains(name.lowercased()) {
+                handler.embeddedHeader(self, index: headerPart, name: name, value: unfold(Array(field[(colon + 1)...])))
+            }
+            if !isContent { return }
+        }
         guard isContent || (isTop && !overLimit) else { return }
         let valueBytes = unfold(Array(field[(colon + 1)...]))
         let name = String(decoding: nameBytes, as: UTF8.self)

@@ -4,7 +4,8 @@ import SealPolicy
 import SealRegistry
 
 /// What a message carries that can tie it to a protected one: the Message-IDs it
-/// refers to (In-Reply-To, References) or carries (attached messages), the shingle
+/// refers to (In-Reply-To, References) or carries (messages inside message/rfc822
+/// and message/global parts at any depth, attached `.eml` files), the shingle
 /// hashes of all its decoded text (its own text parts, the text of message/rfc822
 /// parts, the text of attached `.eml` files) and the SHA-256 of its attachments.
 struct MessageEvidence {
@@ -18,6 +19,9 @@ struct MessageEvidence {
             for name in ["In-Reply-To", "References"] {
                 for v in m.headerValues(name) { messageIDs += Self.ids(in: v) }
             }
+        }
+        for (_, value) in m.embeddedMessageIDs.sorted(by: { $0.key < $1.key }) {
+            messageIDs += Self.ids(in: value)
         }
         for (_, bytes) in m.attachedMessages.sorted(by: { $0.key < $1.key }) {
             let inner = AttachedMessage(bytes)

@@ -94,7 +94,7 @@ final class GatewayTests: XCTestCase {
             --b1--
             """
         assertRefused(forward(asEml, to: ["eve@outside.org"], headers: "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b1\n"), "message-id")
-        // message/rfc822 (its text; the parser keeps no inner Message-ID).
+        // message/rfc822: its Message-ID (the strongest evidence) ...
         let rfc822 = """
             --b2
             Content-Type: text/plain
@@ -106,9 +106,74 @@ final class GatewayTests: XCTestCase {
             \(original)
             --b2--
             """
-        assertRefused(forward(rfc822, to: ["eve@outside.org"], headers: "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b2\n"), "text 64/64")
+        assertRefused(forward(rfc822, to: ["eve@outside.org"], headers: "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b2\n"), "message-id")
+        // ... and, under another Message-ID, its text.
+        let rfc822Text = rfc822.replacingOccurrences(of: "<p1@example.com>", with: "<copy@example.com>")
+        assertRefused(forward(rfc822Text, to: ["eve@outside.org"], headers: "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b2\n"), "text 64/64")
         // The same attachment to the original sender passes.
         let ok = forward(asEml, to: ["alice@example.com"], headers: "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b1\n")
+        XCTAssertEqual(ok.1, .accept, ok.0.logLine)
+    }
+
+    /// The protected message with its text rewritten beyond any fingerprint match:
+    /// only its Message-ID ties it to the protected one.
+    func rewritten(messageID: String) -> String {
+        """
+        From: Alice <alice@example.com>
+        To: Bob <bob@example.com>, Carol <carol@example.com>
+        Subject: Lunch plans
+        Message-ID: \(messageID)
+        Content-Type: text/plain; charset=utf-8
+
+        Nothing of the original text is left here: this paragraph talks about the
+        canteen, the new coffee machine on the third floor and the summer party that
+        the social committee is planning for the last Friday of June.
+        """
+    }
+
+    func testForwardedMessageIsRefusedByItsMessageIDAlone() throws {
+        _ = try protectOriginal()
+        let mixed = "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b3\n"
+        func attached(_ type: String, _ inner: String) -> String {
+            "--b3\nContent-Type: text/plain\n\nForwarded as an attachment.\n--b3\nContent-Type: \(type)\n\n\(inner)\n--b3--\n"
+        }
+        // message/rfc822 with the text fully rewritten: the inner Message-ID alone refuses it.
+        assertRefused(forward(attached("message/rfc822", rewritten(messageID: "<p1@example.com>")), to: ["eve@outside.org"], headers: mixed), "message-id")
+        // message/global (RFC 6532) likewise; the Message-ID folded onto a second line.
+        assertRefused(forward(attached("message/global", rewritten(messageID: "\n <p1@example.com>")), to: ["eve@outside.org"], headers: mixed), "message-id")
+        // A base64-encoded message/rfc822 (kept as a leaf, read like an .eml).
+        let b64 = Data(rewritten(messageID: "<p1@example.com>").replacingOccurrences(of: "\n", with: "\r\n").utf8)
+            .base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
+        assertRefused(forward(attached("message/rfc822\nContent-Transfer-Encoding: base64", b64), to: ["eve@outside.org"], headers: mixed), "message-id")
+        // Control: the same forward with an unrelated inner Message-ID passes.
+        let control = forward(attached("message/rfc822", rewritten(messageID: "<lunch-7@example.com>")), to: ["eve@outside.org"], headers: mixed)
+        XCTAssertEqual(control.1, .accept, control.0.logLine)
+        XCTAssertFalse(control.0.logLine.contains("rights=dnf"), control.0.logLine)
+        // Nested: rfc822 inside multipart inside rfc822, the outer one unrelated.
+        let wrapper = """
+            From: Carol <carol@example.com>
+            To: Bob <bob@example.com>
+            Subject: Fwd: lunch
+            Message-ID: <wrapper-1@example.com>
+            MIME-Version: 1.0
+            Content-Type: multipart/mixed; boundary=w1
+
+            --w1
+            Content-Type: text/plain
+
+            Carol's note.
+            --w1
+            Content-Type: message/rfc822
+
+            \(rewritten(messageID: "<p1@example.com>"))
+            --w1--
+            """
+        assertRefused(forward(attached("message/rfc822", wrapper), to: ["eve@outside.org"], headers: mixed), "message-id")
+        let nestedControl = forward(attached("message/rfc822", wrapper.replacingOccurrences(of: "<p1@example.com>", with: "<lunch-8@example.com>")),
+                                    to: ["eve@outside.org"], headers: mixed)
+        XCTAssertEqual(nestedControl.1, .accept, nestedControl.0.logLine)
+        // To the original sender the nested forward passes.
+        let ok = forward(attached("message/rfc822", wrapper), to: ["alice@example.com"], headers: mixed)
         XCTAssertEqual(ok.1, .accept, ok.0.logLine)
     }
 

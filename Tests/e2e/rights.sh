@@ -5,9 +5,12 @@
 #
 #   1. SQLite registry, one Postfix + daemon: a protected message is delivered with
 #      its labels; forwards of it to a new outside address (References, attached
-#      .eml, attached message/rfc822, quoted text re-wrapped, quoted text re-wrapped
-#      and partly edited) are refused with the documented reply and a log line
-#      naming the protected message; a reply to the original sender passes; a
+#      .eml, attached message/rfc822 by its text, a message/rfc822 nested in a
+#      forwarded message/rfc822 with its text replaced entirely by its Message-ID
+#      alone, quoted text re-wrapped, quoted text re-wrapped and partly edited) are
+#      refused with the documented reply and a log line
+#      naming the protected message; a reply to the original sender passes, and so
+#      does that nested forward with an unrelated inner Message-ID; a
 #      subject tag from an unauthenticated sender does nothing; from a sender who
 #      authenticated with SMTP AUTH (Cyrus SASL, sasldb, in the private Postfix) the
 #      template applies and the tag is gone; `sealctl rights list|show|expire`.
@@ -124,10 +127,12 @@ queued() { data_reply "$1" | sed -n 's/.*queued as \([0-9A-Za-z]*\).*/\1/p'; }
 # sink DIR TEXT — the delivered copy (file) containing TEXT, waiting up to 15 s.
 sink() { local i f; for i in $(seq 1 150); do f=$(grep -rlF -- "$2" "$1/sink" 2>/dev/null | head -1); [ -n "$f" ] && { echo "$f"; return 0; }; sleep 0.1; done; return 1; }
 
-# refused CASE PORT NAME LOG — message NAME was refused with the documented reply, and
-# the daemon's log line (with the queue ID) names the protected message.
+# refused CASE PORT NAME LOG [EVIDENCE] — message NAME was refused with the documented
+# reply, and the daemon's log line (with the queue ID) names the protected message (and,
+# when given, the evidence it was found by).
 refused() {
-    local what=$1 port=$2 name=$3 log=$4 r
+    local what=$1 port=$2 name=$3 log=$4 evidence=${5:-} r seen got
+    seen=$(grep -o "rights=dnf [^\"]*evidence=\"[^\"]*\"" "$W/log/$log.log" | wc -l)
     sendto "$port" "$what-$name" "$W/msgs/$name.eml" bob@int.test "$(grep -m1 '^To: ' "$W/msgs/$name.eml" | cut -c5-)"
     r=$(data_reply "$what-$name")
     if [[ "$r" != "550 5.7.1 Do Not Forward: this message carries or answers protected message $PID"* ]]; then
@@ -136,7 +141,12 @@ refused() {
     if ! grep -qE "^[^ ]*.*: action=reject .*rights=dnf protected=$PID template=do-not-forward" "$W/log/$log.log"; then
         notok "$what: $name refused" "no log line naming $PID in $log.log"; return
     fi
-    ok "$what: $name refused (\"${r:0:60}...\"; $(grep -o "rights=dnf [^\"]*evidence=\"[^\"]*\"" "$W/log/$log.log" | tail -1))"
+    # This message's own log line: the first rights=dnf line after those seen before it.
+    got=$(grep -o "rights=dnf [^\"]*evidence=\"[^\"]*\"" "$W/log/$log.log" | sed -n "$((seen + 1))p")
+    if [ -n "$evidence" ] && [ "${got##*evidence=}" != "\"$evidence\"" ]; then
+        notok "$what: $name refused by $evidence" "log line: ${got:-none}"; return
+    fi
+    ok "$what: $name refused (\"${r:0:60}...\"; $got)"
 }
 
 # passes CASE PORT DIR NAME FROM TO — message NAME was accepted and delivered.
@@ -202,7 +212,9 @@ if protect sqlite "$P1_SMTP" "$D1"; then
     r=$("$SEALCTL" rights show --registry "sqlite:$W/reg/rights.db" "$PID" 2>&1)
     [[ "$r" == *"do-not-forward"*"to=bob@int.test,carol@int.test"*"64 shingle hashes"* ]] && ok "sqlite: sealctl rights show" || notok "sqlite: sealctl rights show" "$r"
     for m in fwd-refs fwd-eml fwd-rfc822 fwd-quote fwd-edit; do refused sqlite "$P1_SMTP" "$m" d1; done
+    refused sqlite "$P1_SMTP" fwd-rfc822-id d1 message-id
     passes sqlite "$P1_SMTP" "$D1" reply bob@int.test alice@int.test
+    passes sqlite "$P1_SMTP" "$D1" fwd-rfc822-other bob@int.test eve@ext.test
 fi
 
 # Manual template: the tag from an unauthenticated sender does nothing.
@@ -239,6 +251,7 @@ if [ -n "$PG" ]; then
     daemon p1 "$D1" "$W/pg1.yaml" && daemon p2 "$D2" "$W/pg2.yaml"
     if protect "postgresql MTA 1" "$P1_SMTP" "$D1"; then
         for m in fwd-refs fwd-eml fwd-rfc822 fwd-quote fwd-edit; do refused "postgresql MTA 2" "$P2_SMTP" "$m" p2; done
+        refused "postgresql MTA 2" "$P2_SMTP" fwd-rfc822-id p2 message-id
         passes "postgresql MTA 2" "$P2_SMTP" "$D2" reply bob@int.test alice@int.test
     fi
     n=$(psql "$URI" -Atc "select count(*) from sealmilter_protected" 2>&1)

@@ -6,6 +6,10 @@
   reply.eml       bob -> alice, In-Reply-To + the quoted text
   fwd-eml.eml     bob -> eve, the protected message attached as northwind.eml (base64)
   fwd-rfc822.eml  bob -> eve, the protected message attached as message/rfc822
+  fwd-rfc822-id.eml  bob -> eve, the protected message as message/rfc822 inside a forwarded
+                  message/rfc822 (Thunderbird style), its text replaced entirely: only its
+                  Message-ID ties it to the protected message
+  fwd-rfc822-other.eml  the same with an unrelated inner Message-ID (passes)
   fwd-quote.eml   bob -> eve, the text quoted and re-wrapped at 38 columns, no references
   fwd-edit.eml    bob -> eve, quoted at 55 columns with '>> ' and some words changed
   tag.eml         alice -> bob: "[dnf] Salary review" (a manual request)
@@ -51,6 +55,18 @@ fwd("fwd-eml.eml", "eve@ext.test", [("MIME-Version", "1.0"), ("Content-Type", "m
 fwd("fwd-rfc822.eml", "eve@ext.test", [("MIME-Version", "1.0"), ("Content-Type", "multipart/mixed; boundary=b2")],
     "--b2\nContent-Type: text/plain\n\nForwarded as an attachment.\n--b2\nContent-Type: message/rfc822\n\n"
     + original.replace("\r\n", "\n").replace(PID, f"<{tok}-copy@int.test>") + "--b2--")
+REWRITTEN = ("Nothing of the original text is left here: this paragraph talks about the canteen, the new "
+             "coffee machine on the third floor and the summer party that the social committee is planning.")
+def nested(inner_id):
+    inner = "".join(f"{k}: {inner_id if k == 'Message-ID' else v}\n" for k, v in protected_headers) + "\n" + wrap(REWRITTEN, 72, "") + "\n"
+    wrapper = (f"From: Carol <carol@int.test>\nTo: bob@int.test\nSubject: Fwd: lunch {tok}\nMessage-ID: <{tok}-w@int.test>\n"
+               "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=w1\n\n--w1\nContent-Type: text/plain\n\nCarol's note.\n"
+               "--w1\nContent-Type: message/rfc822\n\n" + inner + "--w1--\n")
+    return ("--b3\nContent-Type: text/plain\n\nForwarded as an attachment.\n--b3\nContent-Type: message/rfc822\n\n"
+            + wrapper + "--b3--")
+mixed3 = [("MIME-Version", "1.0"), ("Content-Type", "multipart/mixed; boundary=b3")]
+fwd("fwd-rfc822-id.eml", "eve@ext.test", mixed3, nested(PID))
+fwd("fwd-rfc822-other.eml", "eve@ext.test", mixed3, nested(f"<{tok}-lunch@int.test>"))
 fwd("fwd-quote.eml", "eve@ext.test", [], "Eve, keep this to yourself.\n\n" + wrap(TEXT, 38, "> "))
 edited = TEXT
 for a, b in [("forty two", "roughly forty"), ("fourteenth", "fifteenth"), ("finance", "controlling")]:

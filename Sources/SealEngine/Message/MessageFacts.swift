@@ -56,6 +56,16 @@ public final class MessageFacts: MIMEHandler {
     /// messages the parser did not open (`.eml` attachments, message/* types it
     /// keeps as leaves), by part index; kept when a rule reads parts.
     public private(set) var attachedMessages: [Int: [UInt8]] = [:]
+    /// The `Message-ID` field value (unfolded, not decoded; the first one, at most
+    /// ``embeddedMessageIDLimit`` bytes) of each message the parser opened inside a
+    /// message/rfc822 or message/global part, at any depth, by the part index of
+    /// that embedded entity; at most ``embeddedMessageIDCount`` of them. Kept when a
+    /// rule reads parts (messages attached as leaves are in ``attachedMessages``).
+    public private(set) var embeddedMessageIDs: [Int: String] = [:]
+    /// The most embedded messages whose `Message-ID` is kept.
+    public static let embeddedMessageIDCount = 64
+    /// The most bytes of an embedded message's `Message-ID` value kept.
+    public static let embeddedMessageIDLimit = 1000
     /// `X-Sealmilter-*` fields as received (name, value), at most 16: they are
     /// removed as forged, but a feature may read a request in one first.
     public private(set) var sealmilterFields: [(name: String, value: String)] = []
@@ -86,6 +96,7 @@ public final class MessageFacts: MIMEHandler {
         self.inspectLimit = settings.limits.maxInspectBytes
         self.budget = budget
         self.parser = MIMEParser(limits: settings.limits, decodeAll: decodeAll, handler: self)
+        if collectParts { parser.embeddedHeaderNames = ["message-id"] }
     }
 
     /// Whether a parser limit was exceeded (content past it was not inspected).
@@ -224,7 +235,8 @@ public final class MessageFacts: MIMEHandler {
         opened = true
         openedHeaders = []
         parser = MIMEParser(limits: settings.limits, decodeAll: parser.decodeAll, handler: self)
-        sniffers = [:]; texts = [:]; partKinds = [:]
+        if collectParts { parser.embeddedHeaderNames = ["message-id"] }
+        sniffers = [:]; texts = [:]; partKinds = [:]; embeddedMessageIDs = [:]
         decodedTexts = nil; bodyHits = nil
         unscannable = []
         for h in headers { unscannable.formUnion(Detector.kinds(fromMessageHeader: h.name, value: h.value)) }
@@ -312,4 +324,10 @@ public final class MessageFacts: MIMEHandler {
     }
 
     public func limitExceeded(_ parser: MIMEParser, _ kind: LimitKind) {}
+
+    public func embeddedHeader(_ parser: MIMEParser, index: Int, name: String, value: String) {
+        guard embeddedMessageIDs[index] == nil, embeddedMessageIDs.count < Self.embeddedMessageIDCount else { return }
+        embeddedMessageIDs[index] = value.utf8.count <= Self.embeddedMessageIDLimit
+            ? value : String(decoding: value.utf8.prefix(Self.embeddedMessageIDLimit), as: UTF8.self)
+    }
 }

@@ -39,6 +39,12 @@ final class FuzzHandler: MIMEHandler {
         events.append(-1 - index)
     }
     func limitExceeded(_ parser: MIMEParser, _ kind: LimitKind) { limits.append(kind) }
+    var embedded: [String] = []
+    func embeddedHeader(_ parser: MIMEParser, index: Int, name: String, value: String) {
+        let parent = parser.parts[index].parent
+        precondition(parent != nil && parser.parts[parent!].kind == .message, "embedded header outside an embedded message")
+        embedded.append("\(index) \(name): \(value)")
+    }
 }
 
 struct Snap: Equatable {
@@ -46,6 +52,7 @@ struct Snap: Equatable {
     var data: [Int: [UInt8]]
     var events: [Int]
     var limits: [LimitKind]
+    var embedded: [String]
 }
 
 func report(_ s: String) { fputs(s + "\n", stderr) }
@@ -53,6 +60,7 @@ func report(_ s: String) { fputs(s + "\n", stderr) }
 func run(_ msg: UnsafeRawBufferPointer, chunks: [Int], limits: ParserLimits, mta: Bool) -> Snap {
     let h = FuzzHandler()
     let p = MIMEParser(limits: limits, decodeAll: true, handler: h)
+    p.embeddedHeaderNames = ["message-id", "subject"]
     if mta {
         p.header(name: "Content-Type", value: "multipart/mixed; boundary=\"b\"")
         p.endOfHeaders()
@@ -90,7 +98,7 @@ func run(_ msg: UnsafeRawBufferPointer, chunks: [Int], limits: ParserLimits, mta
         // A part is uninspected only because of a limit that was reported.
         if let u = x.uninspected { precondition(h.limits.contains(u), "uninspected without its limit") }
     }
-    return Snap(rows: rows, data: h.data, events: h.events, limits: h.limits)
+    return Snap(rows: rows, data: h.data, events: h.events, limits: h.limits, embedded: h.embedded)
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -116,6 +124,7 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         if whole.data != split.data { report(" decoded data differs") }
         if whole.events != split.events { report(" events differ") }
         if whole.limits != split.limits { report(" limits \(whole.limits) vs \(split.limits)") }
+        if whole.embedded != split.embedded { report(" embedded headers \(whole.embedded) vs \(split.embedded)") }
         fatalError("split invariance violated")
     }
     return 0
