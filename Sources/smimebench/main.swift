@@ -38,8 +38,12 @@ let buffer = UnsafeMutableRawPointer.allocate(byteCount: 64 * 1024, alignment: 6
 
 @MainActor func once() -> Int {
     let s = Session(engine: engine)
-    _ = s.mailFrom("<alice@int.test>")
-    _ = s.rcpt("<rsa@ext.test>")
+    // The envelope as the daemon hands it over (sealmilter_session_mail_from and
+    // _rcpt, the C interface over these calls): MAIL FROM, then each RCPT TO.
+    let m = s.mailFrom("<alice@int.test>")
+    if m != .continue && m != .accept { fail("the engine said \(m) at MAIL: \(s.logLine)") }
+    let r = s.rcpt("<rsa@ext.test>")
+    if r != .continue { fail("the engine said \(r) at RCPT <rsa@ext.test>: \(s.logLine)") }
     // The message streams from the file in 64 KiB chunks (a milter gets it that way).
     let fd = open(messageFile, O_RDONLY)
     if fd < 0 { fail("cannot read \(messageFile)") }

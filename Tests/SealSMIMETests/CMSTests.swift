@@ -108,6 +108,32 @@ final class ArraySink: ByteSink {
             try Identity.load(keyFile: pki.path("p-enc.key"), certificateFile: pki.path("p.pem"), passphrase: Array("bad".utf8))
         }
     }
+
+    /// Base64 text written in pieces of every size (1 byte to several lines, as
+    /// OpenSSL's base64 BIO hands them over) comes out cut into 76-column CRLF lines,
+    /// the last one ended by finish(); the same as cutting the whole text at once.
+    @Test func base64LinesAreCutAcrossWrites() throws {
+        var rng = SystemRandomNumberGenerator()
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        for total in [0, 1, 75, 76, 77, 152, 5000, 70_000] {
+            let text = (0..<total).map { _ in alphabet[Int.random(in: 0..<64, using: &rng)] }
+            var want: [UInt8] = []
+            var i = 0
+            while i < text.count { want += text[i..<min(i + 76, text.count)] + [13, 10]; i += 76 }
+            for maxPiece in [1, 75, 77, 1368, 9000] where total <= 5000 || maxPiece >= 1368 {
+                let out = ArraySink()
+                let lines = Base64LineSink(out)
+                var off = 0
+                while off < text.count {
+                    let k = min(Int.random(in: 1...maxPiece, using: &rng), text.count - off)
+                    try text[off..<(off + k)].withUnsafeBytes { try lines.write($0) }
+                    off += k
+                }
+                try lines.finish()
+                #expect(out.bytes == want, "total \(total), pieces up to \(maxPiece)")
+            }
+        }
+    }
 }
 
 extension Array where Element == UInt8 {

@@ -51,6 +51,51 @@ import SealPolicy
         #expect(sig.needs.contains(.mail) && !sig.needs.contains(.rcpt))
     }
 
+    /// An encryption rule whose conditions are decided at MAIL (none, or `sender:`)
+    /// waits for the recipients (it needs them: their certificates), so the message
+    /// is encrypted for the RCPT TO addresses, never tempfailed for having none; the
+    /// recipient's key opens it (openssl cms), and a recipient without a certificate
+    /// takes the rule's `without_certificate` path (reject).
+    @Test func encryptionRulesDecidedAtMailWaitForTheRecipients() throws {
+        let pki = try TestPKI()
+        let bob = try pki.issue("bob", san: ["bob@example.org"])
+        try CertificateDirectory(path: pki.path("store")).add(bob)
+        for when in ["", "    when: {sender: alice@example.com}\n"] {
+            let yaml = """
+                spool: {directory: \(pki.dir)}
+                smime:
+                  store: \(pki.path("store"))
+                  trust: {anchors: [\(pki.path("ca.pem"))]}
+                rules:
+                  - name: enc
+
+                """ + when + "    actions: [{smime_encrypt: {without_certificate: reject}}]\n"
+            let policy = try Policy.parse(yaml: yaml, file: "p.yaml", registry: Self.registry)
+            #expect(policy.rules[0].stage == .rcpt)
+            func send(to: String) throws -> (Session, Decision, [UInt8]) {
+                let s = Session(engine: Engine(policy: policy))
+                #expect(s.mailFrom("<alice@example.com>") == .continue)
+                #expect(s.rcpt("<\(to)>") == .continue)
+                let m = "From: alice@example.com\r\nTo: \(to)\r\nSubject: Plan\r\n\r\nThe secret plan.\r\n"
+                var d = Array(m.utf8).withUnsafeBytes { s.raw($0) }
+                if d == .continue { d = s.endOfMessage() }
+                var body: [UInt8] = []
+                while let c = try s.readReplacementBody() { body += c }
+                return (s, d, body)
+            }
+            let (s, d, body) = try send(to: "bob@example.org")
+            #expect(d == .accept && s.bodyReplaced, "\(when): \(d) \(s.logLine)")
+            let edits = s.headerEdits.map { "\($0.name): \($0.value ?? "")" }
+            #expect(edits.contains { $0.contains("smime-type=enveloped-data") }, "\(edits)")
+            try pki.write("out.eml", "Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m\r\n"
+                          + "Content-Transfer-Encoding: base64\r\n\r\n" + String(decoding: body, as: UTF8.self))
+            let plain = try pki.openssl("cms", "-decrypt", "-in", pki.path("out.eml"), "-recip", pki.path("bob.pem"), "-inkey", pki.path("bob.key"))
+            #expect(plain.contains("The secret plan."), "\(plain)")
+            let (n, nd, _) = try send(to: "nobody@example.org")
+            #expect(nd == .reject && n.reply?.code == "550", "\(when): \(nd) \(n.logLine)")
+        }
+    }
+
     @Test func refusesBadSections() {
         // A key name that is not in keys:, at the identity's line.
         var e = errors("""

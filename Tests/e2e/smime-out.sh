@@ -77,6 +77,10 @@ smime:
   identities:
     - {for: "@int.test", pkcs12: signer, passphrase: signer-pass}
 rules:
+  # First, so that it is decidable at MAIL: only the envelope sender, no RCPT condition.
+  - name: sender-only
+    when: {sender: mail-stage@int.test}
+    actions: [{smime_encrypt: {without_certificate: reject}}]
   - name: sign
     when: {subject: {contains: [E2E-SIGN]}}
     actions: [smime_sign]
@@ -211,6 +215,18 @@ else
         else notok "encrypt: gpgsm --decrypt" "$(echo "$r" | tail -3 | tr '\n' ' ')"; fi
     fi
 fi
+
+# (2b) a rule whose only condition is the envelope sender (decidable at MAIL, before
+# any RCPT TO) encrypts for the recipients the MTA gives later; it never tempfails
+# for "no envelope recipients" (the rule waits for them).
+T=$(tok mailstage); msg "$W/msgs/m.eml" "$T" "Sender only" rsa@ext.test
+send m --from mail-stage@int.test --to rsa@ext.test --data "@$W/msgs/m.eml"
+inner "$W/msgs/m.eml" > "$W/msgs/m.inner"
+if ! wait_sent m || ! got m "$T" rsa@ext.test; then notok "sender-only rule: delivered" "$(data_reply m) $(tail -2 "$W/log/daemon.log" | tr '\n' ' ')"
+elif r=$(openssl cms -decrypt -in "$W/msgs/m.rsa@ext.test" -recip "$P/rsa.pem" -inkey "$P/rsa.key" -out "$W/msgs/m.dec" 2>&1) && cmp -s "$W/msgs/m.dec" "$W/msgs/m.inner" \
+     && ! grep -q "secret plan" "$W/msgs/m.rsa@ext.test"; then
+    ok "sender-only rule (decidable at MAIL): encrypted for the RCPT TO recipient, decrypted by openssl cms"
+else notok "sender-only rule: encrypted for the recipient" "${r:-decrypted content differs or plaintext delivered}"; fi
 
 # (3) signed and encrypted, subject protected (RFC 8551 3.1).
 T=$(tok both); msg "$W/msgs/b.eml" "$T" E2E-BOTH rsa@ext.test

@@ -28,13 +28,19 @@ public struct Rule: Sendable {
     /// exceptions, and at least MAIL (a rule without conditions is decided at MAIL).
     /// A rule with a per-recipient action (`reject_recipient`) is evaluated at RCPT,
     /// once per recipient (its conditions are envelope-only, so this is also their
-    /// stage). Actions do not move the stage: `add_header`, `quarantine` and body
-    /// changes are decided here and applied at the end of the message.
+    /// stage). A rule with an action that needs the envelope recipients (`needs`
+    /// has `.rcpt`: `smime_encrypt` chooses their certificates) waits until they are
+    /// all known (the RCPT stage, decided at the first header field), so that such
+    /// an action never sees a message without recipients because its conditions
+    /// happened to be decidable at MAIL. Otherwise actions do not move the stage:
+    /// `add_header`, `quarantine` and body changes are decided here and applied at
+    /// the end of the message.
     public var stage: Stage {
         var s = Stage.mail
         for c in conditions where c.stage > s { s = c.stage }
         for c in exceptions where c.stage > s { s = c.stage }
         if isPerRecipient && s < .rcpt { s = .rcpt }
+        if s < .rcpt && actions.contains(where: { $0.needs.contains(.rcpt) }) { s = .rcpt }
         return s
     }
 
