@@ -110,9 +110,23 @@ public struct SensitiveCondition: TextScanCondition {
             // Most messages have no candidate at all: nothing to lay out or validate.
             guard parts.contains(where: { !$0.matches.isEmpty }) else { return out }
             let s = scanner(message.settings)
-            for part in parts where !part.matches.isEmpty {
+            // Candidates validated by another sensitive condition of this message are not
+            // validated again (a policy's rules ask for the same types many times).
+            let known = message.state { SensitiveCandidates() }
+            for (p, part) in parts.enumerated() where !part.matches.isEmpty {
                 withUTF8(part.text) { bytes in
-                    for (i, f) in s.findings(in: bytes, matches: part.matches, scratch: message.scratch, levels: levels).enumerated() { out[i] += f }
+                    let keys = s.detectors.map { SensitiveCandidates.Key(kind: $0.kind, base: $0.baseConfidence, part: p) }
+                    var found = keys.map { known.byKey[$0] }
+                    let wanted = found.map { $0 == nil }
+                    if wanted.contains(true) {
+                        let fresh = s.candidates(in: bytes, matches: part.matches, wanted: wanted)
+                        for d in found.indices where wanted[d] {
+                            found[d] = fresh[d]
+                            known.byKey[keys[d]] = fresh[d]
+                        }
+                    }
+                    let rated = s.rate(found.map { $0 ?? [] }, in: bytes.bindMemory(to: UInt8.self), scratch: message.scratch, levels: levels)
+                    for (i, f) in rated.enumerated() { out[i] += f }
                 }
             }
             return out
@@ -166,4 +180,16 @@ public struct SensitiveCondition: TextScanCondition {
                 + (all[i].count > q.count ? " (\(all[i].count - q.count) more below \(l))" : "")
         }.joined(separator: "; ")
     }
+}
+
+/// Per message: the validated candidates of each kind of detector in each text part,
+/// shared by every `sensitive:` condition of the policy (validation depends on the type,
+/// not on a condition's keywords, distance or level).
+final class SensitiveCandidates {
+    struct Key: Hashable {
+        var kind: SensitiveKind
+        var base: Confidence
+        var part: Int
+    }
+    var byKey: [Key: [SensitiveScanner.Candidate]] = [:]
 }

@@ -22,13 +22,16 @@ extension SensitiveScanner {
         var starts: [Set<Int>]
         /// The digit run around the current candidate, read once for every detector.
         var run = 0..<0
+        /// Per detector: whether its candidates are validated here (others are known).
+        let wanted: [Bool]
 
-        init(_ scanner: SensitiveScanner) {
+        init(_ scanner: SensitiveScanner, wanted: [Bool]? = nil) {
             self.scanner = scanner
             let n = scanner.detectors.count
             found = Array(repeating: [], count: n)
             readUpTo = Array(repeating: -1, count: n)
             starts = Array(repeating: [], count: n)
+            self.wanted = wanted ?? Array(repeating: true, count: n)
         }
 
         /// Validates one candidate.
@@ -37,6 +40,7 @@ extension SensitiveScanner {
             guard id < scanner.owners.count else { return }
             for k in scanner.owners[id] {
                 let d = scanner.ownerList[k]
+                guard wanted[d] else { continue }
                 switch scanner.validators[d] {
                 case .creditCard, .usSSN:
                     if m.to <= readUpTo[d] { continue }
@@ -79,53 +83,63 @@ extension SensitiveScanner {
                 }
             }
         }
+    }
 
-        /// The candidates rated by the keywords near them: each detector's findings. With
-        /// `levels` (per detector, the confidence its caller asks for), only the findings that
-        /// reach it are returned, and keywords are looked for only where they decide it (the
-        /// type's own confidence is below the level, one level up reaches it); a finding's
-        /// confidence is then what was established, at least the level. Candidates close
-        /// together share one keyword scan of the window around them.
-        func findings(in t: UnsafeBufferPointer<UInt8>, scratch: Scratch?, levels: [Confidence]? = nil) -> [[SensitiveFinding]] {
-            found.indices.map { d in
-                let cands = found[d]
-                guard !cands.isEmpty else { return [] }
-                let detector = scanner.detectors[d], keywords = scanner.keywordSets[d]
-                let level = levels?[d]
-                var out: [SensitiveFinding] = []
-                out.reserveCapacity(cands.count)
-                func emit(_ c: Candidate, _ confidence: Confidence) {
-                    if let level, confidence < level { return }
-                    out.append(SensitiveFinding(type: detector.name, value: c.value, range: c.range, confidence: confidence, detail: c.detail))
-                }
-                var i = 0
-                while i < cands.count {
-                    let c = cands[i]
-                    guard let keywords, level.map({ c.base < $0 && c.base.raised >= $0 }) ?? true else {
-                        emit(c, c.base)
-                        i += 1
-                        continue
-                    }
-                    // The cluster of candidates whose windows overlap this one's.
-                    var span = c.range, j = i + 1
-                    while j < cands.count, cands[j].range.lowerBound - detector.distance <= span.upperBound + detector.distance {
-                        span = min(span.lowerBound, cands[j].range.lowerBound)..<max(span.upperBound, cands[j].range.upperBound)
-                        j += 1
-                    }
-                    if j == i + 1 {  // alone: the window's scan stops at the first keyword
-                        emit(c, keywords.near(c.range, in: t, distance: detector.distance, scratch: scratch) ? c.base.raised : c.base)
-                        i = j
-                        continue
-                    }
-                    let hits = keywords.hits(in: t, around: span, distance: detector.distance, scratch: scratch)
-                    for k in i..<j {
-                        let near = KeywordSet.near(cands[k].range, hits: hits, distance: detector.distance)
-                        emit(cands[k], near ? cands[k].base.raised : cands[k].base)
-                    }
-                    i = j
-                }
-                return out
+    /// Each detector's candidates (`found`, in detector order) rated by the keywords near
+    /// them: each detector's findings. With `levels` (per detector, the confidence its
+    /// caller asks for), only the findings that reach it are returned, and keywords are
+    /// looked for only where they decide it (the type's own confidence is below the level,
+    /// one level up reaches it); a finding's confidence is then what was established, at
+    /// least the level. Candidates close together share one keyword scan of the window
+    /// around them.
+    func rate(_ found: [[Candidate]], in t: UnsafeBufferPointer<UInt8>, scratch: Scratch?, levels: [Confidence]? = nil) -> [[SensitiveFinding]] {
+        found.indices.map { d in
+            let cands = found[d]
+            guard !cands.isEmpty else { return [] }
+            let detector = detectors[d], keywords = keywordSets[d]
+            let level = levels?[d]
+            var out: [SensitiveFinding] = []
+            out.reserveCapacity(cands.count)
+            func emit(_ c: Candidate, _ confidence: Confidence) {
+                if let level, confidence < level { return }
+                out.append(SensitiveFinding(type: detector.name, value: c.value, range: c.range, confidence: confidence, detail: c.detail))
             }
+            var i = 0
+            while i < cands.count {
+                let c = cands[i]
+                guard let keywords, level.map({ c.base < $0 && c.base.raised >= $0 }) ?? true else {
+                    emit(c, c.base)
+                    i += 1
+                    continue
+                }
+                // The cluster of candidates whose windows overlap this one's.
+                var span = c.range, j = i + 1
+                while j < cands.count, cands[j].range.lowerBound - detector.distance <= span.upperBound + detector.distance {
+                    span = min(span.lowerBound, cands[j].range.lowerBound)..<max(span.upperBound, cands[j].range.upperBound)
+                    j += 1
+                }
+                if j == i + 1 {  // alone: the window's scan stops at the first keyword
+                    emit(c, keywords.near(c.range, in: t, distance: detector.distance, scratch: scratch) ? c.base.raised : c.base)
+                    i = j
+                    continue
+                }
+                let hits = keywords.hits(in: t, around: span, distance: detector.distance, scratch: scratch)
+                for k in i..<j {
+                    let near = KeywordSet.near(cands[k].range, hits: hits, distance: detector.distance)
+                    emit(cands[k], near ? cands[k].base.raised : cands[k].base)
+                }
+                i = j
+            }
+            return out
         }
+    }
+
+    /// The candidates of the detectors marked in `wanted` (all when nil) among `matches`
+    /// in `text`, validated, not rated (``rate(_:in:scratch:levels:)``); the others empty.
+    func candidates(in text: UnsafeRawBufferPointer, matches: [PatternMatch], wanted: [Bool]? = nil) -> [[Candidate]] {
+        let t = text.bindMemory(to: UInt8.self)
+        var v = Validation(self, wanted: wanted)
+        for m in matches { v.take(m, in: t) }
+        return v.found
     }
 }

@@ -77,7 +77,7 @@ public struct SensitiveScanner: Sendable {
             seen += 1
             return seen < 1 << 20
         }
-        return v.findings(in: t, scratch: scratch, levels: levels)
+        return rate(v.found, in: t, scratch: scratch, levels: levels)
     }
 
     /// Validates the candidates among `matches` (this scanner's ids, in order of end offset)
@@ -90,10 +90,7 @@ public struct SensitiveScanner: Sendable {
     /// it every finding is returned, rated (explanations, `sealctl`).
     public func findings(in text: UnsafeRawBufferPointer, matches: [PatternMatch], scratch: Scratch? = nil,
                          levels: [Confidence]? = nil) -> [[SensitiveFinding]] {
-        let t = text.bindMemory(to: UInt8.self)
-        var v = Validation(self)
-        for m in matches { v.take(m, in: t) }
-        return v.findings(in: t, scratch: scratch, levels: levels)
+        rate(candidates(in: text, matches: matches), in: text.bindMemory(to: UInt8.self), scratch: scratch, levels: levels)
     }
 
     // MARK: Validators on the text

@@ -112,6 +112,32 @@ func rule(_ condition: String, extra: String = "") -> String {
         #expect(try run(rule("{type: credit_card, confidence: low}"), bad).1 != .reject)
     }
 
+    @Test func conditionsOfOneMessageShareValidationButRateOnTheirOwn() throws {
+        // Three rules ask for cards: the candidates are validated once per message, each
+        // rule rates them with its own keywords and level. Only the last one fires.
+        let policy = """
+        rules:
+          - name: other-keywords
+            when:
+              sensitive: {type: credit_card, confidence: high, keywords: [payment]}
+            actions:
+              - reject: {code: 550, text: "5.7.1 first"}
+          - name: two-needed
+            when:
+              sensitive: {type: credit_card, min_count: 2}
+            actions:
+              - reject: {code: 550, text: "5.7.1 second"}
+          - name: visa-keyword
+            when:
+              sensitive: {type: credit_card, confidence: high}
+            actions:
+              - reject: {code: 550, text: "5.7.1 third"}
+        """
+        let (s, d) = try run(policy, "Subject: x\r\n\r\nmy visa 4111 1111 1111 1111 expires soon\r\n")
+        #expect(d == .reject)
+        #expect(s.reply?.text.contains("third") == true, "\(String(describing: s.reply))")
+    }
+
     @Test func distinctValuesAreCounted() throws {
         let same = "Subject: x\r\n\r\n4111111111111111 4111111111111111 4111111111111111\r\n"
         #expect(try run(rule("{type: credit_card, min_count: 2}"), same).1 != .reject)

@@ -134,11 +134,12 @@ public final class SpoolSegments: BodySource {
                 let start = from + position
                 if start >= to { index += 1; position = 0; continue }
                 let n = Int(min(Int64(chunkSize), to - start))
-                var out = [UInt8](repeating: 0, count: n)
-                let k = try out.withUnsafeMutableBytes { try spool.read(at: start, count: n, into: $0.baseAddress!) }
-                if k == 0 { throw SpoolError(message: "spool ended early at \(start)") }
-                out.removeLast(n - k)
-                position += Int64(k)
+                // Read straight into the chunk's storage (no zero fill of 64 KiB per chunk).
+                let out = try [UInt8](unsafeUninitializedCapacity: n) { buffer, count in
+                    count = try spool.read(at: start, count: n, into: UnsafeMutableRawPointer(buffer.baseAddress!))
+                }
+                if out.isEmpty { throw SpoolError(message: "spool ended early at \(start)") }
+                position += Int64(out.count)
                 return out
             }
         }
