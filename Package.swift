@@ -63,7 +63,7 @@ let package = Package(
         .target(name: "SealSubmit"),
         .target(name: "SealEngine", dependencies: ["SealMIME", "SealDetect", "SealPolicy", "SealPattern", "SealMetrics", "SealCrypto", "SealSubmit"], swiftSettings: hotPath),
         // Envelope encryption (issue 12): the format, the page with the viewer embedded in code, the encrypt action, secure replies.
-        .target(name: "SealEnvelope", dependencies: ["SealEngine", "SealPolicy", "SealCrypto"],
+        .target(name: "SealEnvelope", dependencies: ["SealEngine", "SealPolicy", "SealCrypto", "SealMIME"],
                 resources: [.embedInCode("Viewer/viewer.html"), .embedInCode("Viewer/viewer.css"), .embedInCode("Viewer/viewer.js")]),
         // S/MIME (issue 11): certificate store, outbound sign/encrypt, inbound verify/decrypt.
         // OpenLDAP's client library (libldap-dev) for S/MIME recipient look-ups.

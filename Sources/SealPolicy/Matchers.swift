@@ -48,7 +48,7 @@ public struct AddressPattern: Sendable, Equatable {
     }
 
     /// Lower-cased address without surrounding space, angle brackets or source route.
-    static func normalize(_ address: String) -> String {
+    public static func normalize(_ address: String) -> String {
         var s = Substring(address.lowercased())
         while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
         while let l = s.last, l == " " || l == "\t" { s.removeLast() }

@@ -58,19 +58,6 @@ public struct CardIssuer: Sendable, Hashable {
         return t
     }()
 
-    /// Whether `digits` (values 0...9) start with one of this issuer's prefixes.
-    func holdsPrefix(_ digits: ArraySlice<UInt8>) -> Bool {
-        for (lo, hi) in ranges {
-            var width = 1, v = lo
-            while v >= 10 { v /= 10; width += 1 }
-            guard digits.count >= width else { continue }
-            var p: UInt32 = 0
-            for d in digits.prefix(width) { p = p * 10 + UInt32(d) }
-            if p >= lo && p <= hi { return true }
-        }
-        return false
-    }
-
     /// Whether `prefix6`, the first six digits of a number as a decimal value, starts with
     /// one of this issuer's prefixes.
     func holdsPrefix(six prefix6: UInt32) -> Bool {
@@ -103,14 +90,8 @@ public struct CardIssuer: Sendable, Hashable {
     /// The issuer of a card number of these digits, when the prefix and length fit one and
     /// the Luhn check passes; nil otherwise.
     public static func issuer(of digits: ArraySlice<UInt8>) -> CardIssuer? {
-        guard (12...19).contains(digits.count),
-              twoDigitPrefixes[Int(digits[digits.startIndex]) * 10 + Int(digits[digits.startIndex + 1])],
-              Luhn.isValid(digits) else { return nil }
-        for i in all where i.holdsPrefix(digits) {
-            // The most specific range decides: a Discover co-branded range is not UnionPay.
-            guard i.lengths.contains(digits.count), i.only.map({ $0.contains(digits.count) }) ?? true else { return nil }
-            return i
-        }
-        return nil
+        guard (12...19).contains(digits.count), Luhn.isValid(digits) else { return nil }
+        let prefix6 = digits.prefix(6).reduce(UInt32(0)) { $0 * 10 + UInt32($1) }
+        return issuer(prefix: prefix6, length: digits.count)
     }
 }

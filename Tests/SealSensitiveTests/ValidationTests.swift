@@ -13,30 +13,20 @@ import SealPattern
         }
     }
 
-    @Test func incrementalLuhnAndIssuerAgreeWithTheWholeNumberChecks() {
+    @Test func incrementalLuhnAgreesWithTheWholeNumberCheck() {
         var g = Digits()
-        var valid = 0, issued = 0
-        for round in 0..<20_000 {
-            // Half of them start like an issuer's range, so that issuers are exercised.
-            var d = g.next(19)
-            if round % 2 == 0 { d.replaceSubrange(0..<2, with: [[4, 1], [5, 5], [3, 7], [6, 0], [2, 2], [3, 5]][round / 2 % 6]) }
+        var valid = 0
+        for _ in 0..<20_000 {
+            let d = g.next(19)
             var sums = LuhnSums()
-            var prefix: UInt32 = 0
             for (i, x) in d.enumerated() {
                 sums.append(x)
-                if i < 6 { prefix = prefix * 10 + UInt32(x) }
-                let n = i + 1
-                #expect(sums.isValid == Luhn.isValid(d[0..<n]), "Luhn of \(d[0..<n])")
+                #expect(sums.isValid == Luhn.isValid(d[0...i]), "Luhn of \(d[0...i])")
                 if sums.isValid { valid += 1 }
-                if n >= 12 && sums.isValid {
-                    let whole = CardIssuer.issuer(of: d[0..<n])
-                    #expect(CardIssuer.issuer(prefix: prefix, length: n)?.name == whole?.name, "issuer of \(d[0..<n])")
-                    if whole != nil { issued += 1 }
-                }
             }
         }
-        // The comparison saw both answers many times (not a test of nothing).
-        #expect(valid > 10_000 && issued > 500)
+        // Both answers were seen many times (about one prefix in ten passes).
+        #expect(valid > 20_000 && valid < 60_000)
     }
 
     @Test func cardsInEveryIssuersPrintedGroupingAreFound() throws {

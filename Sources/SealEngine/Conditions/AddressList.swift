@@ -34,12 +34,7 @@ public struct AddressList: Sendable {
 
     /// Lower-cased, without spaces, angle brackets, source route or a trailing dot.
     static func normalize(_ address: String) -> String {
-        var s = Substring(address.lowercased())
-        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
-        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
-        if s.first == "<" { s.removeFirst() }
-        if s.last == ">" { s.removeLast() }
-        if s.first == "@", let colon = s.firstIndex(of: ":") { s = s[s.index(after: colon)...] }
+        var s = Substring(AddressPattern.normalize(address))
         while s.last == "." { s.removeLast() }
         return String(s)
     }

@@ -1,3 +1,4 @@
+import SealMIME
 import SealPolicy
 import SealSubmit
 import SealCrypto
@@ -209,18 +210,9 @@ extension Session {
         return s
     }
 
-    /// `Name: value` lines (LF; the submitter makes CRLF). A value given without
-    /// its leading space (as MTAs pass them) gets one.
+    /// `Name: value` lines (LF; the submitter makes CRLF).
     static func serialize(_ fields: [(name: String, value: String)]) -> [UInt8] {
-        var out: [UInt8] = []
-        for (name, value) in fields {
-            out += Array(name.utf8)
-            out.append(UInt8(ascii: ":"))
-            if let f = value.utf8.first, f != 32 && f != 9 { out.append(32) }
-            out += Array(value.utf8)
-            out.append(10)
-        }
-        return out
+        HeaderFields.serialize(fields, eol: [10])
     }
 
     static func changes(_ edits: [HeaderEdit]) -> [String] {

@@ -1,5 +1,6 @@
 import SealCrypto
 import SealEngine
+import SealMIME
 import SealPolicy
 
 /// The S/MIME body transform: signs (multipart/signed, or opaque
@@ -32,10 +33,10 @@ final class SMIMETransform: BodyTransform {
         let content = headers.filter { $0.name.lowercased().hasPrefix("content-") }
         var innerHead: [UInt8] = []
         if options.protectSubject {
-            innerHead = Self.fieldBytes([("Content-Type", "message/rfc822")]) + [13, 10]
-            innerHead += Self.fieldBytes(headers.filter { Self.protectedFields.contains($0.name.lowercased()) || $0.name.lowercased().hasPrefix("content-") })
+            innerHead = HeaderFields.serialize([("Content-Type", "message/rfc822")]) + [13, 10]
+            innerHead += HeaderFields.serialize(headers.filter { Self.protectedFields.contains($0.name.lowercased()) || $0.name.lowercased().hasPrefix("content-") })
         } else {
-            innerHead = Self.fieldBytes(content.isEmpty ? [("Content-Type", "text/plain; charset=us-ascii")] : content)
+            innerHead = HeaderFields.serialize(content.isEmpty ? [("Content-Type", "text/plain; charset=us-ascii")] : content)
         }
         innerHead += [13, 10]
 
@@ -75,7 +76,7 @@ final class SMIMETransform: BodyTransform {
                 let signedSink = SpoolSink(signed, lineEnd: .crlf)
                 let signedHead = try sign(entity, identity, into: signedSink, eol: .crlf)
                 try signedSink.finish()
-                let head = Self.fieldBytes(signedHead) + [13, 10]
+                let head = HeaderFields.serialize(signedHead) + [13, 10]
                 outer = try encrypt(EntitySource([.bytes(head), .body(signed.reader())]), recipients, cipher, into: sink)
             } else {
                 outer = try encrypt(entity, recipients, cipher, into: sink)
@@ -192,24 +193,6 @@ final class SMIMETransform: BodyTransform {
     }
 
     // MARK: header helpers
-
-    /// `Name: value` lines with CRLF; folded values keep their folding, with CRLF.
-    static func fieldBytes(_ fields: [(name: String, value: String)]) -> [UInt8] {
-        var out: [UInt8] = []
-        for (name, value) in fields {
-            out += Array(name.utf8)
-            out.append(UInt8(ascii: ":"))
-            if let f = value.utf8.first, f != 32 && f != 9 { out.append(32) }
-            var prevCR = false
-            for b in value.utf8 {
-                if b == 10 && !prevCR { out.append(13) }
-                out.append(b)
-                prevCR = b == 13
-            }
-            out += [13, 10]
-        }
-        return out
-    }
 }
 
 extension Substring {
